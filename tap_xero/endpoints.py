@@ -1,0 +1,228 @@
+"""What Xero's Accounting API is: one declaration per collection endpoint and report.
+
+This module states facts about the API (paths, envelope keys, paging kinds, which
+filters an endpoint honours, which OAuth scopes grant it), not choices of the tap.
+It imports nothing from the SDK, so both sides read it:
+
+- the tap's streams (``tap_xero/streams/``) pick an endpoint and add their own
+  choices (stream name, keys, replication);
+- the sandbox (``tap_xero/sandbox/``) serves exactly these endpoints with these
+  semantics, so adding an endpoint is one entry here plus its stream class.
+
+Sources: ``../shared/xero-openapi/xero_accounting.yaml`` (paths, parameters,
+schemas) and ``../shared/XERO_FACTS.md`` (paging, If-Modified-Since, scopes).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Paging(str, enum.Enum):
+    """How an endpoint splits a collection into calls."""
+
+    PAGE_SIZE = "page_size"  # page=N&pageSize=M (max 1000), response has "pagination"
+    PAGE = "page"  # page=N only, fixed 100 a page
+    OFFSET = "offset"  # Journals: offset=<last JournalNumber seen>, 100 a call
+    NONE = "none"  # the whole collection in one call
+
+
+MAX_PAGE_SIZE = 1000
+FIXED_PAGE_SIZE = 100  # Quotes, LinkedTransactions, Journals
+
+
+def read_scopes(*families: str) -> tuple[str, ...]:
+    """Every scope that grants read access through any of ``families``.
+
+    ``accounting.invoices`` grants read as well as write, so both the family and
+    its ``.read`` form are listed. A family already ending in ``.read`` (reports,
+    journals, budgets) stands alone.
+    """
+    scopes: list[str] = []
+    for family in families:
+        if family.endswith(".read"):
+            scopes.append(family)
+        else:
+            scopes += [family, f"{family}.read"]
+    return tuple(scopes)
+
+
+# Broad scopes (apps created before 2 March 2026) and granular ones (after):
+# a stream is granted when the token holds ANY scope of its tuple.
+TRANSACTIONS_INVOICES = read_scopes("accounting.transactions", "accounting.invoices")
+TRANSACTIONS_PAYMENTS = read_scopes("accounting.transactions", "accounting.payments")
+TRANSACTIONS_BANK = read_scopes("accounting.transactions", "accounting.banktransactions")
+TRANSACTIONS_MANUAL_JOURNALS = read_scopes("accounting.transactions", "accounting.manualjournals")
+TRANSACTIONS_ONLY = read_scopes("accounting.transactions")
+SETTINGS = read_scopes("accounting.settings")
+# Items belong to settings in the broad model and to invoices in the granular one.
+SETTINGS_ITEMS = read_scopes("accounting.settings", "accounting.invoices")
+CONTACTS = read_scopes("accounting.contacts")
+JOURNALS = read_scopes("accounting.journals.read")
+BUDGETS = read_scopes("accounting.budgets.read")
+PAYMENT_SERVICES = ("paymentservices",)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One Accounting collection endpoint, as Xero serves it."""
+
+    path: str  # below the API base, e.g. "Invoices"
+    envelope_key: str  # key of the record list in the response body
+    record_schema: str  # component schema of one record in the spec
+    id_field: str | None  # the record's identifier (None: a singleton settings object)
+    timestamp_field: str | None  # UpdatedDateUTC / CreatedDateUTC / None
+    paging: Paging = Paging.NONE
+    if_modified_since: bool = False  # honours the If-Modified-Since header
+    scopes: tuple[str, ...] = SETTINGS
+    include_archived: bool = False  # accepts includeArchived=true
+    summary_only: bool = False  # accepts summaryOnly=true
+    unitdp: bool = False  # accepts unitdp=4
+    ids_filter: bool = False  # accepts IDs=<comma-separated ids>
+    statuses_filter: bool = False  # accepts Statuses=<comma-separated>
+    order: bool = True  # accepts order=...; harmless
+    order_breaks_paging: bool = False  # ManualJournals: sending order returns everything on every page
+    include_deleted: bool = False  # BankTransfers (July 2026)
+    retired: bool = False  # ExpenseClaims/Receipts: 401/404/410 for most organisations
+    webhook_category: str | None = None  # eventCategory of Xero webhooks for this resource
+
+    @property
+    def fixed_page_size(self) -> int | None:
+        """Records per call when the client cannot choose (None: no paging or pageSize)."""
+        return FIXED_PAGE_SIZE if self.paging in (Paging.PAGE, Paging.OFFSET) else None
+
+
+def _paged(path: str, envelope: str, record: str, id_field: str, scopes: tuple[str, ...], **kw) -> Endpoint:
+    return Endpoint(
+        path, envelope, record, id_field, "UpdatedDateUTC",
+        paging=Paging.PAGE_SIZE, if_modified_since=True, scopes=scopes, **kw,
+    )
+
+
+ACCOUNTS = Endpoint("Accounts", "Accounts", "Account", "AccountID", "UpdatedDateUTC", if_modified_since=True)
+BANK_TRANSACTIONS = _paged(
+    "BankTransactions", "BankTransactions", "BankTransaction", "BankTransactionID", TRANSACTIONS_BANK, unitdp=True
+)
+BANK_TRANSFERS = Endpoint(
+    "BankTransfers", "BankTransfers", "BankTransfer", "BankTransferID", "CreatedDateUTC",
+    if_modified_since=True, scopes=TRANSACTIONS_BANK, include_deleted=True,
+)
+BATCH_PAYMENTS = Endpoint(
+    "BatchPayments", "BatchPayments", "BatchPayment", "BatchPaymentID", "UpdatedDateUTC",
+    if_modified_since=True, scopes=TRANSACTIONS_PAYMENTS,
+)
+BRANDING_THEMES = Endpoint(
+    "BrandingThemes", "BrandingThemes", "BrandingTheme", "BrandingThemeID", "CreatedDateUTC", order=False
+)
+BUDGETS_ENDPOINT = Endpoint(
+    "Budgets", "Budgets", "Budget", "BudgetID", "UpdatedDateUTC", scopes=BUDGETS, ids_filter=True, order=False
+)
+CONTACT_GROUPS = Endpoint("ContactGroups", "ContactGroups", "ContactGroup", "ContactGroupID", None, scopes=CONTACTS)
+CONTACTS_ENDPOINT = _paged(
+    "Contacts", "Contacts", "Contact", "ContactID", CONTACTS,
+    include_archived=True, summary_only=True, ids_filter=True, webhook_category="CONTACT",
+)
+CREDIT_NOTES = _paged(
+    "CreditNotes", "CreditNotes", "CreditNote", "CreditNoteID", TRANSACTIONS_INVOICES,
+    unitdp=True, webhook_category="CREDITNOTE",
+)
+CURRENCIES = Endpoint("Currencies", "Currencies", "Currency", "Code", None)
+EXPENSE_CLAIMS = Endpoint(
+    "ExpenseClaims", "ExpenseClaims", "ExpenseClaim", "ExpenseClaimID", "UpdatedDateUTC",
+    if_modified_since=True, scopes=TRANSACTIONS_ONLY, retired=True,
+)
+INVOICES = _paged(
+    "Invoices", "Invoices", "Invoice", "InvoiceID", TRANSACTIONS_INVOICES,
+    include_archived=True, summary_only=True, unitdp=True, ids_filter=True, statuses_filter=True,
+    webhook_category="INVOICE",
+)
+INVOICE_REMINDERS = Endpoint(
+    "InvoiceReminders/Settings", "InvoiceReminders", "InvoiceReminder", None, None, order=False
+)
+ITEMS = Endpoint(
+    "Items", "Items", "Item", "ItemID", "UpdatedDateUTC", if_modified_since=True, scopes=SETTINGS_ITEMS, unitdp=True
+)
+JOURNALS_ENDPOINT = Endpoint(
+    "Journals", "Journals", "Journal", "JournalID", "CreatedDateUTC",
+    paging=Paging.OFFSET, if_modified_since=True, scopes=JOURNALS, order=False,
+)
+LINKED_TRANSACTIONS = Endpoint(
+    "LinkedTransactions", "LinkedTransactions", "LinkedTransaction", "LinkedTransactionID", "UpdatedDateUTC",
+    paging=Paging.PAGE, scopes=TRANSACTIONS_INVOICES, order=False,
+)
+MANUAL_JOURNALS = _paged(
+    "ManualJournals", "ManualJournals", "ManualJournal", "ManualJournalID", TRANSACTIONS_MANUAL_JOURNALS,
+    order_breaks_paging=True,
+)
+ORGANISATION = Endpoint("Organisation", "Organisations", "Organisation", "OrganisationID", None, order=False)
+OVERPAYMENTS = _paged(
+    "Overpayments", "Overpayments", "Overpayment", "OverpaymentID", TRANSACTIONS_PAYMENTS, unitdp=True
+)
+PAYMENT_SERVICES_ENDPOINT = Endpoint(
+    "PaymentServices", "PaymentServices", "PaymentService", "PaymentServiceID", None,
+    scopes=PAYMENT_SERVICES, order=False,
+)
+PAYMENTS = _paged("Payments", "Payments", "Payment", "PaymentID", TRANSACTIONS_PAYMENTS)
+PREPAYMENTS = _paged(
+    "Prepayments", "Prepayments", "Prepayment", "PrepaymentID", TRANSACTIONS_PAYMENTS, unitdp=True
+)
+PURCHASE_ORDERS = _paged("PurchaseOrders", "PurchaseOrders", "PurchaseOrder", "PurchaseOrderID", TRANSACTIONS_INVOICES)
+QUOTES = Endpoint(
+    "Quotes", "Quotes", "Quote", "QuoteID", "UpdatedDateUTC",
+    paging=Paging.PAGE, if_modified_since=True, scopes=TRANSACTIONS_INVOICES,
+)
+RECEIPTS = Endpoint(
+    "Receipts", "Receipts", "Receipt", "ReceiptID", "UpdatedDateUTC",
+    if_modified_since=True, scopes=TRANSACTIONS_ONLY, unitdp=True, retired=True,
+)
+REPEATING_INVOICES = Endpoint(
+    "RepeatingInvoices", "RepeatingInvoices", "RepeatingInvoice", "RepeatingInvoiceID", None,
+    scopes=TRANSACTIONS_INVOICES,
+)
+TAX_RATES = Endpoint("TaxRates", "TaxRates", "TaxRate", "TaxType", None)
+TRACKING_CATEGORIES = Endpoint(
+    "TrackingCategories", "TrackingCategories", "TrackingCategory", "TrackingCategoryID", None,
+    include_archived=True,
+)
+USERS = Endpoint("Users", "Users", "User", "UserID", "UpdatedDateUTC", if_modified_since=True)
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    ACCOUNTS, BANK_TRANSACTIONS, BANK_TRANSFERS, BATCH_PAYMENTS, BRANDING_THEMES, BUDGETS_ENDPOINT,
+    CONTACT_GROUPS, CONTACTS_ENDPOINT, CREDIT_NOTES, CURRENCIES, EXPENSE_CLAIMS, INVOICES,
+    INVOICE_REMINDERS, ITEMS, JOURNALS_ENDPOINT, LINKED_TRANSACTIONS, MANUAL_JOURNALS, ORGANISATION,
+    OVERPAYMENTS, PAYMENT_SERVICES_ENDPOINT, PAYMENTS, PREPAYMENTS, PURCHASE_ORDERS, QUOTES, RECEIPTS,
+    REPEATING_INVOICES, TAX_RATES, TRACKING_CATEGORIES, USERS,
+)
+BY_ENVELOPE: dict[str, Endpoint] = {e.envelope_key: e for e in ENDPOINTS}
+BY_PATH: dict[str, Endpoint] = {e.path: e for e in ENDPOINTS}
+
+
+@dataclass(frozen=True)
+class Report:
+    """One report under /Reports/{name}; envelope "Reports", rows of Rows/Cells."""
+
+    name: str  # path segment and ReportID, e.g. "BalanceSheet"
+    granular_scope: str  # e.g. "accounting.reports.balancesheet.read"
+    date_params: tuple[str, ...]  # how the period is asked for: ("date",) or ("FromDate", "ToDate")
+
+    @property
+    def path(self) -> str:
+        return f"Reports/{self.name}"
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return ("accounting.reports.read", self.granular_scope)
+
+
+REPORTS: tuple[Report, ...] = (
+    Report("BalanceSheet", "accounting.reports.balancesheet.read", ("date",)),
+    Report("ProfitAndLoss", "accounting.reports.profitandloss.read", ("fromDate", "toDate")),
+    Report("TrialBalance", "accounting.reports.trialbalance.read", ("date",)),
+    Report("BankSummary", "accounting.reports.banksummary.read", ("fromDate", "toDate")),
+    Report("BudgetSummary", "accounting.reports.budgetsummary.read", ("date",)),
+    Report("ExecutiveSummary", "accounting.reports.executivesummary.read", ("date",)),
+)
+REPORTS_BY_NAME: dict[str, Report] = {r.name: r for r in REPORTS}
+
+WEBHOOK_CATEGORIES: dict[str, Endpoint] = {e.webhook_category: e for e in ENDPOINTS if e.webhook_category}
