@@ -215,7 +215,7 @@ def build_spec_bundle(components: dict) -> dict:
 MAX_LISTED_ENUM = 30
 # An object nested deeper than this is kept as an open object (no declared properties):
 # Invoice -> Payments -> Invoice -> ... would otherwise repeat the whole model.
-MAX_DEPTH = 4
+MAX_DEPTH = 2
 
 
 def _describe_enum(description: str | None, values: list, enum_name: str | None) -> str:
@@ -224,7 +224,9 @@ def _describe_enum(description: str | None, values: list, enum_name: str | None)
         note = f"One of: {listed} (not enforced: Xero adds values)."
     else:
         note = f"A value of Xero's {enum_name or 'enumeration'} ({len(values)} values; not enforced)."
-    return f"{description} {note}" if description else note
+    if not description:
+        return note
+    return f"{description} {note}" if description.rstrip().endswith((".", ")", ":")) else f"{description}. {note}"
 
 
 def _open_object(description: str | None) -> dict:
@@ -252,12 +254,12 @@ class StreamSchemaBuilder:
 
     def convert(self, node: dict, ancestry: tuple[str, ...]) -> dict:
         node, description, ref_name = self._resolve(node, node.get("description"))
-        if ref_name and (ref_name in ancestry or len(ancestry) > MAX_DEPTH):
-            return _open_object(description)
-        if ref_name:
+        kind = node.get("type") or ("object" if "properties" in node else None)
+        if ref_name and kind == "object":
+            if ref_name in ancestry or len(ancestry) > MAX_DEPTH:
+                return _open_object(description)
             ancestry = (*ancestry, ref_name)
 
-        kind = node.get("type") or ("object" if "properties" in node else None)
         out: dict = {}
         if kind == "object":
             out["type"] = _nullable("object")
