@@ -185,7 +185,10 @@ class WebhookReceiver:
 
     def start(self) -> WebhookReceiver:
         """Serve in a background thread; returns self once the socket is listening."""
-        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True)
+        # A short poll interval makes stop() prompt; it costs one select() wake-up per 50 ms.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="webhook-receiver", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -1,0 +1,76 @@
+"""Shared helpers for the webhook tests: events, signed POSTs, a receiver subprocess."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tap_xero.webhooks.signature import SIGNATURE_HEADER, sign
+
+TEST_KEY = "test-webhook-key-Zq9wX3vB7nM2pL5kR8tY1uI4oA6sD0fG+/=="
+TENANT_ID = "aef86862-2015-4b6b-88bc-d89032cecc50"
+
+_RESOURCE = {"INVOICE": "Invoices", "CONTACT": "Contacts", "CREDITNOTE": "CreditNotes"}
+
+
+def make_event(category: str = "INVOICE", resource_id: str | None = None, *, tenant_id: str = TENANT_ID,
+               event_type: str = "UPDATE", date: str = "2026-11-24T08:00:00.000") -> dict:
+    resource_id = resource_id or str(uuid.uuid4())
+    return {
+        "resourceUrl": f"https://api.xero.com/api.xro/2.0/{_RESOURCE.get(category, 'Subscriptions')}/{resource_id}",
+        "resourceId": resource_id,
+        "eventDateUtc": date,
+        "eventType": event_type,
+        "eventCategory": category,
+        "tenantId": tenant_id,
+        "tenantType": "ORGANISATION",
+    }
+
+
+def post(url: str, body: bytes, signature: str | None = None, key: str | None = TEST_KEY,
+         headers: dict[str, str] | None = None, connection: http.client.HTTPConnection | None = None,
+         ) -> tuple[int, bytes]:
+    """POST ``body`` signed with ``key`` (or the given ``signature``); returns (status, body)."""
+    parts = urlsplit(url)
+    all_headers = {"Content-Type": "application/json"}
+    if signature is None and key is not None:
+        signature = sign(body, key)
+    if signature is not None:
+        all_headers[SIGNATURE_HEADER] = signature
+    all_headers.update(headers or {})
+    own = connection is None
+    conn = connection or http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.request("POST", parts.path, body=body, headers=all_headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        if own:
+            conn.close()
+
+
+def start_receiver_process(queue_path: Path, ready_file: Path, port: int = 0,
+                           extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Run ``tap-xero-webhooks serve`` as a subprocess; returns (process, base URL)."""
+    env = {**os.environ, "TAP_XERO_WEBHOOK_KEY": TEST_KEY, **(extra_env or {})}
+    env.pop("PAN_SEC_XERO_WEBHOOK_KEY", None)
+    ready_file.unlink(missing_ok=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tap_xero.webhooks.cli", "serve", "--port", str(port), "--queue", str(queue_path),
+         "--ready-file", str(ready_file), "--log-level", "DEBUG"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 15
+    while not ready_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            out, err = process.communicate()
+            raise RuntimeError(f"receiver did not start: {err[-2000:]}")
+        time.sleep(0.02)
+    return process, ready_file.read_text(encoding="utf-8").strip()
