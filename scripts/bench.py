@@ -53,6 +53,8 @@ BENCH_DIR = REPO / ".bench"
 SINGERIO_VENV = BENCH_DIR / "venv-singerio"
 SINGERIO_REQUIREMENTS = ("tap-xero==2.6.0", "six>=1.16,<2")
 SINGERIO_RUNNER = REPO / "scripts" / "bench_singerio_runner.py"
+PLOT_VENV = BENCH_DIR / "venv-plot"
+PLOT_SCRIPT = REPO / "scripts" / "bench_plot.py"
 OUR_VENV_BIN = Path(sys.executable).parent
 START_DATE = "2000-01-01T00:00:00Z"
 
@@ -366,14 +368,25 @@ class SingerIoTap(Tap):
         self.config_path.write_text(json.dumps(config))
 
 
-def ensure_singerio_venv() -> None:
-    """Install the singer-io tap in its own venv, once."""
-    python = SINGERIO_VENV / "bin" / "python"
-    if python.exists() and subprocess.run([str(python), "-c", "import tap_xero, six"],
+def ensure_venv(venv: Path, imports: str, requirements: tuple[str, ...]) -> Path:
+    """A venv at ``venv`` where ``import <imports>`` works, made on first use; its Python."""
+    python = venv / "bin" / "python"
+    if python.exists() and subprocess.run([str(python), "-c", f"import {imports}"],
                                           capture_output=True).returncode == 0:
-        return
-    subprocess.run([sys.executable, "-m", "venv", str(SINGERIO_VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *SINGERIO_REQUIREMENTS], check=True)
+        return python
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], check=True)
+    return python
+
+
+def ensure_singerio_venv() -> None:
+    ensure_venv(SINGERIO_VENV, "tap_xero, six", SINGERIO_REQUIREMENTS)
+
+
+def plot(json_path: Path, out_dir: Path) -> None:
+    """Draw the figures with matplotlib from its own venv (not a dependency of the project)."""
+    python = ensure_venv(PLOT_VENV, "matplotlib", ("matplotlib>=3.8,<4",))
+    subprocess.run([str(python), str(PLOT_SCRIPT), str(json_path), str(out_dir)], check=True)
 
 
 TAPS = {"ours": OurTap, "singerio": SingerIoTap}
@@ -555,6 +568,7 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
                         help="rss phase: largest scale the (slow) singer-io tap is run at")
     parser.add_argument("--quick", action="store_true", help="tiny scale, all phases, for a smoke test")
     parser.add_argument("--json", type=Path, help="write all figures to this JSON file")
+    parser.add_argument("--plot", type=Path, metavar="DIR", help="draw PNG figures into DIR (needs --json)")
     parser.add_argument("--workdir", type=Path, help="keep configs, catalogs and logs here")
     options = parser.parse_args(argv)
     if options.quick:
@@ -594,6 +608,8 @@ def main(argv: list[str] | None = None) -> int:
     if options.json:
         options.json.parent.mkdir(parents=True, exist_ok=True)
         options.json.write_text(json.dumps(results, indent=2, default=str))
+        if options.plot:
+            plot(options.json, options.plot)
     return 0
 
 

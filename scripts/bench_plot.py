@@ -1,0 +1,100 @@
+"""Draw the benchmark's figures from the JSON that ``scripts/bench.py --json`` writes.
+
+Needs matplotlib, which this project does not depend on: ``scripts/bench.py --plot DIR``
+installs it in ``.bench/venv-plot`` and runs this file with that venv's Python::
+
+    .bench/venv-plot/bin/python scripts/bench_plot.py results.json docs/img
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+LABELS = {"ours": "tap-xero (this repo)", "singerio": "singer-io tap-xero 2.6.0"}
+COLOURS = {"ours": "#1f77b4", "singerio": "#ff7f0e"}
+
+
+def bar_pair(axis, title: str, values: dict[str, float], unit: str, reference: float | None = None,
+             reference_label: str = "") -> None:
+    names = list(values)
+    bars = axis.bar([LABELS[n] for n in names], [values[n] for n in names], color=[COLOURS[n] for n in names])
+    axis.bar_label(bars, labels=[f"{values[n]:,.0f}" for n in names])
+    if reference:
+        axis.axhline(reference, color="grey", linestyle="--", linewidth=1)
+        axis.annotate(reference_label, (0.99, reference), xycoords=("axes fraction", "data"),
+                      ha="right", va="bottom", fontsize=8, color="grey")
+    axis.set_title(title, fontsize=10)
+    axis.set_ylabel(unit)
+    axis.tick_params(axis="x", labelsize=8)
+
+
+def plot_summary(results: dict, out: Path) -> Path | None:
+    calls, limits = results.get("calls"), results.get("limits")
+    if not calls:
+        return None
+    panels = 3 + (1 if limits else 0)
+    figure, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 4))
+    full = calls["full"]
+    bar_pair(axes[0], "API calls, full sync", {n: r["api_calls"] for n, r in full.items()}, "calls",
+             calls["full_minimum_calls"], "physical minimum")
+    bar_pair(axes[1], "Records per CPU-second, full sync", {n: r["records_per_cpu_s"] for n, r in full.items()},
+             "records / CPU-s")
+    bar_pair(axes[2], "Peak RSS, full sync", {n: r["peak_rss_mb"] for n, r in full.items()}, "MB", 150, "target 150 MB")
+    if limits:
+        taps = limits["taps"]
+        minimum = next(iter(taps.values()))["minimum_wall_s_real"]
+        bar_pair(axes[3], "Wall time under 60 calls/min", {n: r["wall_s_real"] for n, r in taps.items()},
+                 "seconds (real)", minimum, "minimum calls at 60/min")
+    options = results["options"]
+    figure.suptitle(f"scale {options['scale']:,} invoices, {options['tenants']} tenant(s), "
+                    f"{len(options['streams'])} streams — {results['machine']['summary']}", fontsize=10)
+    figure.tight_layout()
+    path = out / "bench_summary.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plot_rss(results: dict, out: Path) -> Path | None:
+    rss = results.get("rss")
+    if not rss or not rss["rows"]:
+        return None
+    figure, axis = plt.subplots(figsize=(6, 4))
+    for name in LABELS:
+        points = [(row["scale"], row[name]["peak_rss_mb"]) for row in rss["rows"] if name in row]
+        if points:
+            xs, ys = zip(*points)
+            axis.plot(xs, ys, marker="o", label=LABELS[name], color=COLOURS[name])
+    axis.axhline(150, color="grey", linestyle="--", linewidth=1, label="target 150 MB")
+    axis.set_xscale("log")
+    axis.set_xlabel(f"records in the sandbox ({', '.join(rss['streams'])})")
+    axis.set_ylabel("peak RSS of the tap process, MB")
+    axis.set_ylim(bottom=0)
+    axis.set_title("Peak memory of a full sync by scale", fontsize=10)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    path = out / "bench_rss.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def main(argv: list[str]) -> int:
+    results = json.loads(Path(argv[0]).read_text())
+    out = Path(argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    for path in (plot_summary(results, out), plot_rss(results, out)):
+        if path:
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,113 @@
+"""The benchmark script: its arithmetic, and a tiny end-to-end run that prints every figure it promises.
+
+No timing is asserted: these tests check that the benchmark measures and reports, not how fast.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tap_xero import endpoints
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "scripts" / "bench.py"
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = load_bench()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "records", "calls"),
+    [
+        (endpoints.INVOICES, 0, 1),  # an empty collection still takes one call to learn it is empty
+        (endpoints.INVOICES, 1000, 1),  # pagination says there is one page: no extra call
+        (endpoints.INVOICES, 1001, 2),
+        (endpoints.INVOICES, 10_000, 10),
+        (endpoints.QUOTES, 0, 1),  # page only, 100 a page: the end shows as a short page
+        (endpoints.QUOTES, 99, 1),
+        (endpoints.QUOTES, 100, 2),
+        (endpoints.JOURNALS_ENDPOINT, 250, 3),
+        (endpoints.ACCOUNTS, 5000, 1),  # unpaged: one call whatever the size
+    ],
+)
+def test_minimum_calls_per_endpoint(endpoint, records, calls):
+    assert bench.minimum_calls_for(endpoint, records) == calls
+
+
+def test_minimum_calls_adds_the_token_call():
+    assert bench.minimum_calls({"Invoices": 2500, "Accounts": 40, "Journals": 100}) == 1 + 3 + 1 + 2
+
+
+def test_incremental_minimum_rereads_only_what_cannot_be_filtered():
+    records = {"Invoices": 5000, "LinkedTransactions": 250, "Currencies": 3}
+    changed = {"Invoices": 20, "LinkedTransactions": 2}
+    # Invoices honour If-Modified-Since (1 call for 20 changes); LinkedTransactions ignores it
+    # (all 250 again: 3 calls); Currencies has no filter (1 call); plus the token call.
+    assert bench.incremental_minimum_calls(records, changed) == 1 + 1 + 3 + 1
+
+
+def test_snake_case_matches_the_singerio_stream_ids():
+    assert bench.snake_case("CreditNotes") == "credit_notes"
+    assert bench.snake_case("Invoices") == "invoices"
+    assert [p for p in bench.STANDARD_MIX if p not in endpoints.BY_PATH] == []
+
+
+def test_reader_counts_records_and_keeps_the_last_state():
+    lines = "\n".join(json.dumps(m) for m in [
+        {"type": "SCHEMA", "stream": "invoices", "schema": {}, "key_properties": []},
+        {"type": "RECORD", "stream": "invoices", "record": {"InvoiceID": "a"}},
+        {"type": "RECORD", "stream": "invoices", "record": {"InvoiceID": "b"}},
+        {"type": "STATE", "value": {"bookmarks": {"invoices": 1}}},
+        {"type": "RECORD", "stream": "contacts", "record": {"ContactID": "c"}},
+        {"type": "STATE", "value": {"bookmarks": {"invoices": 2}}},
+    ]) + "\n"
+    result = subprocess.run([sys.executable, "-c", bench.READER_CODE], input=lines.encode(),
+                            capture_output=True, check=True)
+    summary = json.loads(result.stdout)
+    assert summary["records"] == {"invoices": 2, "contacts": 1}
+    assert summary["state"] == {"bookmarks": {"invoices": 2}}
+    assert summary["lines"] == 6
+
+
+def test_quick_run_prints_and_writes_every_promised_figure(tmp_path):
+    out = tmp_path / "results.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--which", "both", "--json", str(out),
+         "--workdir", str(tmp_path / "work")],
+        capture_output=True, text=True, timeout=300, cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = result.stdout
+    for heading in ("full API calls", "incremental API calls", "calls / minimum", "records / CPU-s",
+                    "peak RSS MB", "under Xero's limits", "scaled back to real seconds", "Peak RSS (MB) by scale",
+                    "ratios ours/singer-io"):
+        assert heading in report, heading
+
+    results = json.loads(out.read_text())
+    calls = results["calls"]
+    assert calls["full_minimum_calls"] > 1
+    for tap in ("ours", "singerio"):
+        full, incremental = calls["full"][tap], calls["incremental"][tap]
+        assert full["records"] > 0 and full["api_calls"] >= 1 and full["token_calls"] >= 1
+        assert full["cpu_s"] > 0 and full["peak_rss_mb"] > 10
+        assert incremental["state"] is not None
+        limits = results["limits"]["taps"][tap]
+        assert limits["wall_s_real"] == pytest.approx(limits["wall_s_measured"] * results["limits"]["time_scale"])
+        assert limits["minimum_calls"] > 1
+    assert [row["scale"] for row in results["rss"]["rows"]] == [100, 200]
+    assert all(row["ours"]["peak_rss_mb"] > 10 for row in results["rss"]["rows"])
+    assert results["machine"]["cores"] >= 1
