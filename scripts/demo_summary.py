@@ -1,0 +1,65 @@
+"""Print where the demo's data is and how many rows each table holds.
+
+Usage: .meltano/loaders/target-duckdb/venv/bin/python scripts/demo_summary.py output/xero.duckdb
+
+Runs with the target-duckdb plugin's own Python, which already has the duckdb package, so the demo
+needs nothing more installed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def table_row_counts(connection, schema: str = "xero") -> dict[str, int]:
+    """Rows per table of ``schema``, by table name."""
+    tables = connection.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by table_name",
+        [schema],
+    ).fetchall()
+    return {
+        name: connection.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+        for (name,) in tables
+    }
+
+
+def render(db_path: Path, counts: dict[str, int], schema: str = "xero") -> str:
+    width = max([len("table"), *map(len, counts)])
+    lines = [
+        f"The demo data is in {db_path} (DuckDB, schema {schema!r}).",
+        "",
+        f"  {'table':<{width}}  {'rows':>8}",
+    ]
+    lines += [f"  {name:<{width}}  {rows:>8}" for name, rows in counts.items()]
+    lines += [
+        f"  {'total':<{width}}  {sum(counts.values()):>8}",
+        "",
+        "Query it, for example:",
+        f"  .meltano/loaders/target-duckdb/venv/bin/python -c \"import duckdb; "
+        f"print(duckdb.connect('{db_path}', read_only=True).sql('select * from {schema}.invoices limit 5'))\"",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    import duckdb  # the target-duckdb plugin venv has it
+
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    db_path = Path(argv[1]).resolve()
+    if not db_path.exists():
+        print(f"error: {db_path} does not exist: the pipeline loaded nothing", file=sys.stderr)
+        return 1
+    with duckdb.connect(str(db_path), read_only=True) as connection:
+        counts = table_row_counts(connection)
+    if not counts:
+        print(f"error: {db_path} has no tables in schema 'xero'", file=sys.stderr)
+        return 1
+    print(render(db_path, counts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
