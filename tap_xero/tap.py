@@ -1,0 +1,197 @@
+"""TapXero: settings, authenticator, HTTP client, tenants and the stream list.
+
+Nothing that needs credentials or the network happens while constructing the tap, for ``--about``
+or for ``--discover``: the authenticator, ``xero_client`` and ``tenants`` are built on first use.
+A sync or ``--test`` first runs ``preflight()``: the config is checked (ConfigError), the token is
+checked or fetched (AuthError), streams whose scope is not granted are left out (or ScopeError),
+and the tenants are resolved, all before the first record.
+
+Expected errors (``errors.TapXeroError``) end the CLI with one line and their exit status, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import PurePath
+from typing import Any
+
+import click
+from singer_sdk import Stream, Tap
+from singer_sdk.helpers._util import read_json_file
+from singer_sdk.plugin_base import SingerCommand
+
+from tap_xero import errors
+from tap_xero.auth import XeroAuthenticator
+from tap_xero.scopes import drop_ungranted_streams
+from tap_xero.settings import CONFIG_SCHEMA, XeroSettings, merge_sources
+from tap_xero.tenants import Tenant, fetch_connections, resolve_tenants
+
+
+def _stream_classes() -> Sequence[type[Stream]]:
+    """The streams package's list; empty while it is not importable (the tap still discovers, empty)."""
+    try:
+        from tap_xero.streams import STREAM_CLASSES
+    except ImportError:
+        return ()
+    return STREAM_CLASSES
+
+
+class XeroCommand(SingerCommand):
+    """The SDK's command, plus: expected errors become one redacted log line and their exit status."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        try:
+            return super().main(*args, **kwargs)
+        except errors.TapXeroError as exc:
+            # Parameter callbacks (--discover, --test) run outside invoke(), so catch here.
+            self.logger.error("%s", errors.redact(str(exc)))
+            sys.exit(exc.exit_code)
+
+
+class TapXero(Tap):
+    """Singer tap for the Xero Accounting API (every tenant a token reaches, incremental, rate-limit aware)."""
+
+    name = "tap-xero"
+    package_name = "tap-xero"
+    config_jsonschema = CONFIG_SCHEMA
+
+    def __init__(
+        self,
+        *,
+        config: dict | PurePath | str | list[PurePath | str] | None = None,
+        parse_env_config: bool = False,
+        validate_config: bool = True,
+        environ: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        explicit = self._read_config(config)
+        if parse_env_config:
+            explicit.update(self._env_var_config)  # TAP_XERO_* over the files (SDK convention)
+        merged, self._setting_origins = merge_sources(explicit, os.environ if environ is None else environ)
+        self._settings: XeroSettings | None = None
+        self._authenticator: XeroAuthenticator | None = None
+        self._xero_client: Any = None
+        self._tenants: list[Tenant] | None = None
+        self._lazy_lock = threading.RLock()
+        super().__init__(config=merged, parse_env_config=False, validate_config=validate_config, **kwargs)
+
+    @staticmethod
+    def _read_config(config: dict | PurePath | str | list[PurePath | str] | None) -> dict[str, Any]:
+        if config is None:
+            return {}
+        if isinstance(config, dict):
+            return dict(config)
+        paths = config if isinstance(config, list) else [config]
+        merged: dict[str, Any] = {}
+        for path in paths:
+            merged.update(read_json_file(path))
+        return merged
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Our checks first, so a bad value gets a message naming the setting and the fix."""
+        if raise_errors:
+            settings = self.settings
+            has_store = XeroAuthenticator.store_has_token(settings)
+            settings.auth_mode(stored_refresh_token=has_store)
+        return super()._validate_config(raise_errors=raise_errors)
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        command = super().get_singer_command()
+        xero_command = XeroCommand(
+            name=command.name, callback=command.callback, params=command.params, help=command.help,
+            context_settings=command.context_settings, logger=cls.logger,
+        )
+        return xero_command
+
+    # Lazily built parts ------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> XeroSettings:
+        with self._lazy_lock:
+            if self._settings is None:
+                self._settings = XeroSettings.from_config(self.config, self._setting_origins)
+            return self._settings
+
+    @property
+    def authenticator(self) -> XeroAuthenticator:
+        with self._lazy_lock:
+            if self._authenticator is None:
+                self._authenticator = XeroAuthenticator(self.settings, logger=self.logger)
+            return self._authenticator
+
+    @property
+    def xero_client(self) -> Any:  # noqa: ANN401  (tap_xero.http.XeroClient)
+        with self._lazy_lock:
+            if self._xero_client is None:
+                from tap_xero.http import XeroClient
+
+                settings = self.settings
+                self._xero_client = XeroClient(
+                    settings.api_url,
+                    self.authenticator,
+                    timeout=settings.request_timeout,
+                    max_concurrent_per_tenant=settings.max_concurrent_requests,
+                    logger=self.logger,
+                )
+            return self._xero_client
+
+    @property
+    def tenants(self) -> list[Tenant]:
+        """The tenants this run syncs (resolved on first use; GET /connections only if needed)."""
+        with self._lazy_lock:
+            if self._tenants is None:
+                settings = self.settings
+                auth = self.authenticator
+                self._tenants = resolve_tenants(
+                    settings,
+                    lambda: fetch_connections(
+                        settings.connections_url, auth.bearer_token, auth.on_unauthorized,
+                        timeout=settings.request_timeout,
+                    ),
+                )
+                self.logger.info(
+                    "Syncing %d tenant(s): %s", len(self._tenants),
+                    ", ".join(f"{t.tenant_id} ({t.name})" if t.name else t.tenant_id for t in self._tenants),
+                )
+            return self._tenants
+
+    # Streams -----------------------------------------------------------------------------------
+
+    def discover_streams(self) -> list[Stream]:
+        return [stream_class(tap=self) for stream_class in _stream_classes()]
+
+    # Runs --------------------------------------------------------------------------------------
+
+    def preflight(self) -> None:
+        """Everything that can fail before the first record: token, scopes, tenants."""
+        self.authenticator.ensure_usable()
+        drop_ungranted_streams(
+            self.streams.values(),
+            self.authenticator.granted_scopes(),
+            fail_on_missing_scope=self.settings.fail_on_missing_scope,
+            logger=self.logger,
+        )
+        _ = self.tenants
+
+    def sync_all(self) -> None:  # type: ignore[misc]  # final in the SDK; we add the preflight only
+        self.preflight()
+        try:
+            super().sync_all()
+        except errors.DayLimitReached:
+            self._state_writer.write_state(self.state)  # resume point for the next run
+            raise
+        finally:
+            if self._xero_client is not None:
+                self._xero_client.close()
+
+    def run_connection_test(self) -> bool:  # type: ignore[misc]  # final in the SDK; preflight added
+        for stream in self.streams.values():
+            stream.selected = True  # --test tries every stream, minus those the token may not read
+        self.preflight()
+        granted = [stream for stream in self.streams.values() if stream.selected]
+        return self.run_sync_dry_run(dry_run_record_limit=1, streams=granted)
