@@ -1,0 +1,327 @@
+"""The sandbox's control and introspection API under /_sandbox/ (no auth: it is a test double).
+
+  GET    /_sandbox/counts             {"<tenantId>": {"<EnvelopeKey>": n}}
+  GET    /_sandbox/requests           {"total", "by_tenant": {"<tenantId>": {"<path>": n}}, "token", "connections"}
+  GET    /_sandbox/log?limit=N        recent requests, newest last: method, path, query, tenant, status, ms
+  POST   /_sandbox/reset-counters     zero the counters and the log
+  GET    /_sandbox/faults             active faults;  POST adds one (JSON, see faults.py);  DELETE clears
+  POST   /_sandbox/mutations          {"tenant_id","envelope_key","action","record_id","fields"} → {"record"}
+  GET    /_sandbox/clock              {"now","time","speed"};  POST {"advance_seconds"} and/or {"speed"}
+  GET    /_sandbox/limits             the limit settings;  POST changes some of them
+  GET    /_sandbox/credentials        demo client id/secret, refresh token, URLs, tenant ids
+  POST   /_sandbox/tokens             {"scopes","expires_in","tenant_id","refresh"} → a fresh token
+  GET    /_sandbox/webhooks           delivery stats;  POST {"url","key"} configures and starts delivery
+  POST   /_sandbox/webhooks/intent-to-receive   run Xero's intent-to-receive probe
+  POST   /_sandbox/webhooks/send      {"events","forge_signature","repeat"} → {"statuses"}
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from dataclasses import asdict, fields
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from tap_xero.errors import redact
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tap_xero.sandbox.server import Request, Response, SandboxApp
+
+MUTATIONS = ("create", "update", "void", "archive", "touch")
+
+
+class RequestStats:
+    """Counters per tenant and path plus a bounded log of recent requests."""
+
+    def __init__(self, log_size: int = 10000) -> None:
+        self._lock = threading.Lock()
+        self._log: collections.deque[dict] = collections.deque(maxlen=log_size)
+        self.errors: list[str] = []
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._total = 0
+            self._token = 0
+            self._connections = 0
+            self._by_tenant: dict[str, collections.Counter] = {}
+            self._log.clear()
+
+    def record(self, request: Request, status: int, ms: float) -> None:
+        path = _counted_path(request.route)
+        with self._lock:
+            self._total += 1
+            if request.route == "connect/token":
+                self._token += 1
+            elif request.route == "connections":
+                self._connections += 1
+            elif request.tenant and path is not None:
+                self._by_tenant.setdefault(request.tenant, collections.Counter())[path] += 1
+            self._log.append({
+                "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                "method": request.method, "path": "/" + request.route, "query": redact(request.raw_query),
+                "tenant": request.tenant, "status": status, "ms": round(ms, 2),
+            })
+
+    def note_error(self, exc: BaseException) -> None:
+        with self._lock:
+            self.errors.append(redact(f"{type(exc).__name__}: {exc}"))
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {
+                "total": self._total,
+                "by_tenant": {tenant: dict(paths) for tenant, paths in self._by_tenant.items()},
+                "token": self._token,
+                "connections": self._connections,
+            }
+
+    def log(self, limit: int | None = None) -> list[dict]:
+        with self._lock:
+            entries = list(self._log)
+        return entries[-limit:] if limit else entries
+
+
+def _counted_path(route: str) -> str | None:
+    """The Accounting path a request is counted under: "Invoices", "Reports/TrialBalance", "Invoices/{id}"."""
+    from tap_xero.endpoints import BY_PATH
+
+    if not route.startswith("api.xro/2.0/"):
+        return None
+    rel = route[len("api.xro/2.0/"):].strip("/")
+    if rel in BY_PATH or rel.startswith("Reports/"):
+        return rel
+    head, _, _ = rel.rpartition("/")
+    return f"{head}/{{id}}" if head in BY_PATH else rel
+
+
+class WebhookControl:
+    """Holds the WebhookSender (tap_xero.sandbox.webhooks, imported lazily) for one sandbox."""
+
+    def __init__(self, app: SandboxApp) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+        self.sender = None
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            from tap_xero.sandbox.webhooks import WebhookSender  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def configure(self, url: str, key: str) -> None:
+        from tap_xero.sandbox.webhooks import WebhookSender
+
+        with self._lock:
+            if self.sender is not None:
+                self.sender.stop()
+            self.sender = WebhookSender(self._app.store, url=url, key=key)
+            self.sender.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            if self.sender is not None:
+                self.sender.stop()
+                self.sender = None
+
+
+def handle(app: SandboxApp, request: Request) -> Response:
+    """Route one /_sandbox/ request."""
+    from tap_xero.sandbox.server import BadRequest, json_response
+
+    route = request.route.removeprefix("_sandbox").strip("/")
+    method = request.method
+    key = (method, route)
+    if key == ("GET", "counts"):
+        with app.store_lock:
+            return json_response(200, app.store.counts())
+    if key == ("GET", "requests"):
+        return json_response(200, app.stats.snapshot())
+    if key == ("GET", "log"):
+        limit = dict(request.params).get("limit")
+        try:
+            return json_response(200, app.stats.log(int(limit) if limit else None))
+        except ValueError:
+            raise BadRequest("limit must be an integer") from None
+    if key == ("POST", "reset-counters"):
+        app.stats.reset()
+        return json_response(200, {"ok": True})
+    if route == "faults":
+        return _faults(app, method, request)
+    if key == ("POST", "mutations"):
+        return _mutation(app, request.json())
+    if route == "clock":
+        return _clock(app, method, request)
+    if route == "limits":
+        return _limits(app, method, request)
+    if key == ("GET", "credentials"):
+        return json_response(200, credentials(app))
+    if key == ("POST", "tokens"):
+        return _token(app, request.json())
+    if route.startswith("webhooks"):
+        return _webhooks(app, method, route, request)
+    if key == ("GET", ""):
+        return json_response(200, {"endpoints": [line.strip() for line in __doc__.splitlines()[2:] if line.strip()]})
+    return json_response(404, {"error": f"no control endpoint {method} /_sandbox/{route}"})
+
+
+def credentials(app: SandboxApp) -> dict:
+    """The demo credentials and where to use them (sandbox values, fine to print)."""
+    base = app.base_url
+    return {
+        "client_id": app.identity.client_id,
+        "client_secret": app.identity.client_secret,
+        "refresh_token": app.identity.refresh_token,
+        "scopes": list(app.identity.scopes),
+        "base_url": base,
+        "identity_url": base,
+        "api_url": f"{base}/api.xro/2.0",
+        "token_url": f"{base}/connect/token",
+        "authorize_url": f"{base}/identity/connect/authorize",
+        "revocation_url": f"{base}/connect/revocation",
+        "connections_url": f"{base}/connections",
+        "tenant_ids": list(app.tenants),
+    }
+
+
+def _faults(app: SandboxApp, method: str, request: Request) -> Response:
+    from tap_xero.sandbox.server import BadRequest, json_response
+
+    if method == "GET":
+        return json_response(200, app.faults.list())
+    if method == "DELETE":
+        app.faults.clear()
+        return json_response(200, {"ok": True})
+    if method == "POST":
+        try:
+            fault = app.faults.add(request.json())
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(str(exc)) from None
+        return json_response(201, asdict(fault))
+    raise BadRequest(f"{method} is not allowed on /_sandbox/faults")
+
+
+def _mutation(app: SandboxApp, body: dict) -> Response:
+    from tap_xero.sandbox.server import BadRequest, json_response
+
+    action = body.get("action")
+    tenant_id, envelope_key = body.get("tenant_id"), body.get("envelope_key")
+    if action not in MUTATIONS:
+        raise BadRequest(f"action must be one of {', '.join(MUTATIONS)}")
+    if tenant_id not in app.tenants:
+        return json_response(404, {"error": "unknown tenant_id"})
+    if not isinstance(envelope_key, str):
+        raise BadRequest("envelope_key is required")
+    record_id = body.get("record_id")
+    if action != "create" and not record_id:
+        raise BadRequest("record_id is required")
+    fields_ = body.get("fields") or {}
+    try:
+        with app.store_lock:
+            if action == "create":
+                record = app.store.create(tenant_id, envelope_key, fields_)
+            elif action == "update":
+                record = app.store.update(tenant_id, envelope_key, record_id, fields_)
+            else:
+                record = getattr(app.store, action)(tenant_id, envelope_key, record_id)
+    except KeyError as exc:
+        return json_response(404, {"error": f"not found: {exc}"})
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return json_response(200, {"record": record})
+
+
+def _clock(app: SandboxApp, method: str, request: Request) -> Response:
+    from tap_xero.sandbox.server import BadRequest, json_response
+
+    if method == "POST":
+        body = request.json()
+        try:
+            if "speed" in body:
+                app.clock.set_speed(float(body["speed"]))
+            if "advance_seconds" in body:
+                app.clock.advance(float(body["advance_seconds"]))
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(str(exc)) from None
+    elif method != "GET":
+        raise BadRequest(f"{method} is not allowed on /_sandbox/clock")
+    now = app.clock.now()
+    return json_response(200, {"now": now.isoformat(), "time": app.clock.time(), "speed": app.clock.speed})
+
+
+def _limits(app: SandboxApp, method: str, request: Request) -> Response:
+    from tap_xero.sandbox.server import BadRequest, json_response
+
+    config = app.limiter.config
+    if method == "POST":
+        known = {f.name: f.type for f in fields(config)}
+        for name, value in request.json().items():
+            if name not in known:
+                raise BadRequest(f"unknown limit setting {name}")
+            try:
+                converted = bool(value) if "bool" in known[name] else float(value) if "float" in known[name] \
+                    else int(value)
+            except (TypeError, ValueError):
+                raise BadRequest(f"bad value for {name}") from None
+            setattr(config, name, converted)
+    elif method != "GET":
+        raise BadRequest(f"{method} is not allowed on /_sandbox/limits")
+    return json_response(200, asdict(config))
+
+
+def _token(app: SandboxApp, body: dict) -> Response:
+    from tap_xero.sandbox.server import BadRequest, json_response
+
+    scopes = body.get("scopes")
+    if scopes is not None and not (isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)):
+        raise BadRequest("scopes must be a list of strings")
+    tenant_id = body.get("tenant_id")
+    if tenant_id is not None and tenant_id not in app.tenants:
+        return json_response(404, {"error": "unknown tenant_id"})
+    try:
+        expires_in = int(body.get("expires_in", 1800))
+    except (TypeError, ValueError):
+        raise BadRequest("expires_in must be an integer") from None
+    out = {
+        "access_token": app.identity.issue_access_token(scopes, expires_in, tenant_id=tenant_id),
+        "expires_in": expires_in, "token_type": "Bearer",
+    }
+    if body.get("refresh"):
+        out["refresh_token"] = app.identity.issue_refresh_token(scopes)
+    return json_response(200, out)
+
+
+def _webhooks(app: SandboxApp, method: str, route: str, request: Request) -> Response:
+    from tap_xero.sandbox.server import BadRequest, json_response
+
+    if not WebhookControl.available():
+        return json_response(501, {"error": "webhook delivery (tap_xero.sandbox.webhooks) is not available"})
+    control = app.webhooks
+    if (method, route) == ("POST", "webhooks"):
+        body = request.json()
+        if not body.get("url") or not body.get("key"):
+            raise BadRequest("url and key are required")
+        control.configure(str(body["url"]), str(body["key"]))
+        return json_response(200, {"ok": True, "url": body["url"]})
+    if (method, route) == ("DELETE", "webhooks"):
+        control.stop()
+        return json_response(200, {"ok": True})
+    if control.sender is None:
+        return json_response(409, {"error": "configure webhooks first: POST /_sandbox/webhooks {url, key}"})
+    if (method, route) == ("GET", "webhooks"):
+        return json_response(200, control.sender.stats)
+    if (method, route) == ("POST", "webhooks/intent-to-receive"):
+        return json_response(200, control.sender.intent_to_receive())
+    if (method, route) == ("POST", "webhooks/send"):
+        body = request.json()
+        events = body.get("events")
+        if not isinstance(events, list):
+            raise BadRequest("events must be a list of Xero webhook events")
+        statuses = control.sender.send(
+            events, forge_signature=bool(body.get("forge_signature")), repeat=int(body.get("repeat", 1)),
+        )
+        return json_response(200, {"statuses": statuses})
+    return json_response(404, {"error": f"no control endpoint {method} /_sandbox/{route}"})

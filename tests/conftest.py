@@ -1,0 +1,34 @@
+"""Shared fixtures: a running Xero sandbox over real HTTP on an ephemeral port of 127.0.0.1."""
+
+from __future__ import annotations
+
+import pytest
+
+from tap_xero.sandbox import Sandbox, SandboxConfig
+
+SMALL_SCALE = 150  # invoices per tenant: enough for two pages of 100, fast to generate
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """One sandbox per test module: small data, two tenants, no rate limits. Do not mutate shared state
+    you did not create; use ``make_sandbox`` for tests that change limits, faults or the clock."""
+    with Sandbox(SandboxConfig(seed=1, scale=SMALL_SCALE, tenants=2, limits=False)) as running:
+        yield running
+
+
+@pytest.fixture
+def make_sandbox():
+    """Factory: ``make_sandbox(scale=50, minute_limit=3, ...)`` starts a sandbox (SandboxConfig fields as
+    keywords; defaults: seed 1, small scale, two tenants, limits on) and stops it after the test."""
+    started: list[Sandbox] = []
+
+    def make(**config) -> Sandbox:
+        config.setdefault("scale", SMALL_SCALE)
+        running = Sandbox(SandboxConfig(**config)).start()
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        running.stop()
