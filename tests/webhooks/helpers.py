@@ -56,21 +56,36 @@ def post(url: str, body: bytes, signature: str | None = None, key: str | None = 
 
 
 def start_receiver_process(queue_path: Path, ready_file: Path, port: int = 0,
-                           extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Run ``tap-xero-webhooks serve`` as a subprocess; returns (process, base URL)."""
-    env = {**os.environ, "TAP_XERO_WEBHOOK_KEY": TEST_KEY, **(extra_env or {})}
-    env.pop("PAN_SEC_XERO_WEBHOOK_KEY", None)
+                           extra_env: dict[str, str] | None = None,
+                           extra_args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
+    """Run ``tap-xero-webhooks serve`` as a subprocess; returns (process, base URL).
+
+    Its output goes to ``<ready_file>.log`` (read it with ``receiver_log``): a pipe nobody drains
+    would fill up and block the receiver's logging.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PAN_SEC_XERO_WEBHOOK_KEY"}
+    env.update({"TAP_XERO_WEBHOOK_KEY": TEST_KEY, **(extra_env or {})})
     ready_file.unlink(missing_ok=True)
+    log = open(receiver_log_path(ready_file), "ab")  # noqa: SIM115 (handed to the child)
     process = subprocess.Popen(
         [sys.executable, "-m", "tap_xero.webhooks.cli", "serve", "--port", str(port), "--queue", str(queue_path),
-         "--ready-file", str(ready_file), "--log-level", "DEBUG"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+         "--ready-file", str(ready_file), "--log-level", "DEBUG", *extra_args],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
     )
+    log.close()  # the child holds its own descriptor
     deadline = time.monotonic() + 15
     while not ready_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            out, err = process.communicate()
-            raise RuntimeError(f"receiver did not start: {err[-2000:]}")
+            process.wait()
+            raise RuntimeError(f"receiver did not start: {receiver_log(ready_file)[-2000:]}")
         time.sleep(0.02)
     return process, ready_file.read_text(encoding="utf-8").strip()
+
+
+def receiver_log_path(ready_file: Path) -> Path:
+    return ready_file.with_name(ready_file.name + ".log")
+
+
+def receiver_log(ready_file: Path) -> str:
+    return receiver_log_path(ready_file).read_text(encoding="utf-8", errors="replace")

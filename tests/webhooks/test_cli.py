@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+
+from tap_xero.webhooks.payload import build_payload
+from tap_xero.webhooks.queue import EventQueue
+
+from .helpers import TEST_KEY, make_event, post, receiver_log, start_receiver_process
+
+
+def test_serve_receives_reports_health_and_stops_cleanly(tmp_path):
+    queue_path = tmp_path / "events.sqlite"
+    process, base_url = start_receiver_process(queue_path, tmp_path / "ready")
+    try:
+        body = build_payload([make_event("INVOICE", "i-1")])
+        assert post(base_url + "/webhooks/xero", body) == (200, b"")
+        assert post(base_url + "/webhooks/xero", body, key="forged")[0] == 401
+        with urllib.request.urlopen(base_url + "/healthz", timeout=5) as response:
+            assert json.loads(response.read())["max_position"] == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+    stderr = receiver_log(tmp_path / "ready")
+    assert process.returncode == 0
+    assert "Receiving Xero webhooks at http://127.0.0.1:" in stderr
+    assert "/webhooks/xero -> 200" in stderr and "-> 401" in stderr
+    assert TEST_KEY not in stderr
+    with EventQueue(queue_path) as queue:
+        assert queue.count() == 1
+
+
+def test_key_from_the_platform_variable_and_from_the_flag(tmp_path):
+    process, base_url = start_receiver_process(
+        tmp_path / "q.sqlite", tmp_path / "ready", extra_env={"TAP_XERO_WEBHOOK_KEY": "", "PAN_SEC_XERO_WEBHOOK_KEY": TEST_KEY}
+    )
+    try:
+        assert post(base_url + "/webhooks/xero", build_payload([]))[0] == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    # --webhook-key wins over the environment.
+    process, base_url = start_receiver_process(
+        tmp_path / "q.sqlite", tmp_path / "ready", extra_env={"TAP_XERO_WEBHOOK_KEY": "env-key"},
+        extra_args=("--webhook-key", TEST_KEY),
+    )
+    try:
+        assert post(base_url + "/webhooks/xero", build_payload([]))[0] == 200
+        assert post(base_url + "/webhooks/xero", build_payload([]), key="env-key")[0] == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_missing_key_is_a_clear_config_error(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("TAP_XERO_WEBHOOK_KEY", "PAN_SEC_XERO_WEBHOOK_KEY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "tap_xero.webhooks.cli", "serve", "--port", "0", "--queue", str(tmp_path / "q.sqlite")],
+        env=env, capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 2
+    for source in ("--webhook-key", "TAP_XERO_WEBHOOK_KEY", "PAN_SEC_XERO_WEBHOOK_KEY"):
+        assert source in result.stderr
