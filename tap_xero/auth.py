@@ -31,6 +31,7 @@ from typing import Any
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
 
+from tap_xero import errors
 from tap_xero.errors import AuthError, ConfigError, redact
 from tap_xero.scopes import parse_scopes
 from tap_xero.settings import (
@@ -66,6 +67,79 @@ def jwt_claims(token: str | None) -> dict[str, Any] | None:
 
 def _utc_text(unix_seconds: float) -> str:
     return dt.datetime.fromtimestamp(unix_seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class TokenEndpointError(Exception):
+    """The token endpoint refused a request; ``error`` is the OAuth error code (e.g. invalid_grant)."""
+
+    def __init__(self, error: str, status: int) -> None:
+        super().__init__(f"{error} ({status})")
+        self.error = error
+        self.status = status
+
+
+def post_token_form(
+    settings: XeroSettings, form: dict[str, str], *, session: requests.Session | None = None
+) -> dict[str, Any]:
+    """POST ``form`` to the token endpoint as the configured client; the JSON answer.
+
+    The one place that talks to /connect/token (the authenticator and ``tap-xero auth`` both use
+    it). Client authentication is HTTP Basic; without a secret (a PKCE app) client_id goes in the
+    form. Network errors, 429 and 5xx are retried; a refusal raises TokenEndpointError.
+    """
+    http = session or requests.Session()
+    url = settings.token_url
+    auth = None
+    if settings.client_secret:
+        auth = (settings.client_id or "", settings.client_secret)
+    elif settings.client_id:
+        form = {**form, "client_id": settings.client_id}
+    problem = "no answer"
+    for attempt in range(TOKEN_REQUEST_ATTEMPTS):
+        if attempt:
+            time.sleep(min(2.0**attempt / 2, 4.0))
+        try:
+            response = http.post(
+                url, data=form, auth=auth, timeout=settings.request_timeout, headers={"Accept": "application/json"}
+            )
+        except requests.RequestException as exc:
+            problem = type(exc).__name__
+            continue
+        if response.status_code == 429 or response.status_code >= 500:
+            problem = f"HTTP {response.status_code}"
+            continue
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            payload = {}
+        if response.ok:
+            return payload
+        raise TokenEndpointError(str(payload.get("error") or f"HTTP {response.status_code}"), response.status_code)
+    raise AuthError(
+        f"Could not reach Xero's token endpoint {url} after {TOKEN_REQUEST_ATTEMPTS} attempts ({problem}). "
+        "Check identity_url and the network, then run again."
+    )
+
+
+def token_endpoint_failure(settings: XeroSettings, error: str, what: str) -> errors.TapXeroError:
+    """The actionable error for an OAuth error code the caller has no special message for."""
+    if error == "invalid_client":
+        return ConfigError(
+            describe_setting("client_secret", settings.origins),
+            "Xero rejected client_id/client_secret (invalid_client)",
+            "copy both again from your app at developer.xero.com (generate a new secret if needed)",
+        )
+    if error == "invalid_scope":
+        return ConfigError(
+            describe_setting("scopes", settings.origins), "Xero refused the requested scopes (invalid_scope)",
+            "request only scopes the app is allowed (granular scopes for apps created after 2 March 2026)",
+        )
+    return AuthError(
+        f"Xero's token endpoint refused {what} ({redact(error)}). "
+        "Check client_id, client_secret and identity_url, or reconnect."
+    )
 
 
 class XeroAuthenticator(OAuthAuthenticator):
@@ -325,55 +399,16 @@ class XeroAuthenticator(OAuthAuthenticator):
         return token, expires_at, scope
 
     def _request_token(self, form: dict[str, str]) -> dict[str, Any]:
-        """POST to the token endpoint with retries on network errors and 5xx/429; map OAuth errors."""
-        url = self.settings.token_url
-        auth = None
-        if self.settings.client_secret:
-            auth = (self.settings.client_id or "", self.settings.client_secret)
-        elif self.settings.client_id:
-            form = {**form, "client_id": self.settings.client_id}  # public (PKCE) client
-        problem = "no answer"
-        for attempt in range(TOKEN_REQUEST_ATTEMPTS):
-            if attempt:
-                time.sleep(min(2.0**attempt / 2, 4.0))
-            try:
-                response = self._session.post(
-                    url, data=form, auth=auth, timeout=self.settings.request_timeout,
-                    headers={"Accept": "application/json"},
-                )
-            except requests.RequestException as exc:
-                problem = type(exc).__name__
-                continue
-            if response.status_code == 429 or response.status_code >= 500:
-                problem = f"HTTP {response.status_code}"
-                continue
-            return self._token_payload(response)
-        raise AuthError(
-            f"Could not reach Xero's token endpoint {url} after {TOKEN_REQUEST_ATTEMPTS} attempts ({problem}). "
-            "Check identity_url and the network, then run again."
-        )
-
-    def _token_payload(self, response: requests.Response) -> dict[str, Any]:
+        """One token-endpoint call, with Xero's OAuth errors turned into messages for this mode."""
         try:
-            payload = response.json()
-        except ValueError:
-            payload = {}
-        if not isinstance(payload, dict):
-            payload = {}
-        if response.ok:
-            return payload
-        error = str(payload.get("error") or f"HTTP {response.status_code}")
+            return post_token_form(self.settings, form, session=self._session)
+        except TokenEndpointError as exc:
+            error = exc.error
         if error == "invalid_grant" and self.mode == MODE_REFRESH_TOKEN:
             raise AuthError(
                 f"Xero rejected the refresh token (invalid_grant): {REFRESH_TOKEN_LIFETIME_NOTE}. Reconnect: run "
                 "`tap-xero auth --client-id ... --client-secret ...` (or reconnect Xero in your platform) and "
                 "use the new refresh token."
-            )
-        if error == "invalid_client":
-            raise ConfigError(
-                describe_setting("client_secret", self.settings.origins),
-                "Xero rejected client_id/client_secret (invalid_client)",
-                "copy both again from your app at developer.xero.com (generate a new secret if needed)",
             )
         if error in ("unauthorized_client", "unsupported_grant_type") and self.mode == MODE_CLIENT_CREDENTIALS:
             raise ConfigError(
@@ -381,15 +416,7 @@ class XeroAuthenticator(OAuthAuthenticator):
                 "client credentials only work for a Custom Connection app; for a standard app run "
                 "`tap-xero auth` and configure the refresh token",
             )
-        if error == "invalid_scope":
-            raise ConfigError(
-                describe_setting("scopes", self.settings.origins), "Xero refused the requested scopes (invalid_scope)",
-                "request only scopes the app is allowed (granular scopes for apps created after 2 March 2026)",
-            )
-        raise AuthError(
-            f"Xero's token endpoint answered {response.status_code} ({redact(error)}) to a {self.mode} request. "
-            "Check client_id, client_secret and identity_url, or reconnect."
-        )
+        raise token_endpoint_failure(self.settings, error, f"a {self.mode} request")
 
     def _expired_message(self) -> str:
         when = _utc_text(self._expires_at) if self._expires_at is not None else "an unknown time"
