@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tap_xero.sandbox import Sandbox, SandboxConfig
 
@@ -32,3 +33,34 @@ def make_sandbox():
     yield make
     for running in started:
         running.stop()
+
+
+class XeroSession(requests.Session):
+    """A requests session for one sandbox tenant: bearer token and xero-tenant-id already set."""
+
+    def __init__(self, sandbox: Sandbox, scopes: list[str] | None = None, tenant_index: int | None = 0) -> None:
+        super().__init__()
+        self.sandbox = sandbox
+        self.headers["Authorization"] = f"Bearer {sandbox.issue_access_token(scopes)}"
+        if tenant_index is not None:
+            self.headers["xero-tenant-id"] = sandbox.tenant_ids[tenant_index]
+
+    def api(self, path: str, **kwargs) -> requests.Response:
+        """GET an Accounting path, e.g. ``api("Invoices", params={"page": 2})``."""
+        kwargs.setdefault("timeout", 30)
+        return self.get(f"{self.sandbox.api_url}/{path}", **kwargs)
+
+
+@pytest.fixture
+def xero_session():
+    """Factory: ``xero_session(sb, scopes=None, tenant_index=0)`` → XeroSession (closed after the test)."""
+    sessions: list[XeroSession] = []
+
+    def make(sandbox: Sandbox, scopes: list[str] | None = None, tenant_index: int | None = 0) -> XeroSession:
+        session = XeroSession(sandbox, scopes, tenant_index)
+        sessions.append(session)
+        return session
+
+    yield make
+    for session in sessions:
+        session.close()

@@ -44,6 +44,20 @@ DEMO_SCOPES: tuple[str, ...] = (
 _NOT_GRANTABLE_TO_MACHINES = {"openid", "profile", "email", "offline_access"}
 
 
+def _known_scopes() -> frozenset[str]:
+    """Every scope an app may ask for: identity scopes, broad and granular Accounting scopes."""
+    from tap_xero.endpoints import ENDPOINTS, REPORTS
+
+    known = set(DEMO_SCOPES) | {"accounting.attachments.read", "accounting.reports.aged.read",
+                                "accounting.reports.tenninetynine.read"}
+    for item in (*ENDPOINTS, *REPORTS):
+        known.update(item.scopes)
+    return frozenset(known)
+
+
+KNOWN_SCOPES = _known_scopes()
+
+
 class TokenRejected(Exception):
     """An access token cannot be used. ``detail`` is Xero's 401 Detail text."""
 
@@ -229,9 +243,10 @@ class Identity:
         return token
 
     def _client_credentials(self, form: dict[str, str]) -> tuple[int, dict]:
-        allowed = tuple(s for s in self.scopes if s not in _NOT_GRANTABLE_TO_MACHINES)
-        asked = tuple(form.get("scope", "").split()) or allowed
-        if not set(asked) <= set(allowed):
+        # A Custom Connection holds the scopes chosen when it was set up: the configured ones by default.
+        configured = tuple(s for s in self.scopes if s not in _NOT_GRANTABLE_TO_MACHINES)
+        asked = tuple(form.get("scope", "").split()) or configured
+        if not set(asked) <= KNOWN_SCOPES - _NOT_GRANTABLE_TO_MACHINES:
             return 400, {"error": "invalid_scope"}
         tenant = self.tenant_ids[0] if self.tenant_ids else None
         return 200, self._token_response(asked, str(uuid.uuid4()), tenant_id=tenant)
@@ -281,7 +296,7 @@ class Identity:
         if urlsplit(redirect_uri).scheme not in ("http", "https"):
             return 400, "invalid_request: redirect_uri"
         scopes = tuple(params.get("scope", "").split())
-        if not scopes or not set(scopes) <= set(self.scopes):
+        if not scopes or not set(scopes) <= KNOWN_SCOPES:
             return 400, "invalid_scope"
         code = secrets.token_urlsafe(24)
         with self._lock:

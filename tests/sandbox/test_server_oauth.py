@@ -1,0 +1,192 @@
+"""The sandbox's identity server over real HTTP: every grant, rotation, grace, revocation, authorize, connections."""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from tap_xero.sandbox.oauth import REFRESH_GRACE_SECONDS
+
+
+def _claims(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def _token(sb, **form) -> requests.Response:
+    return requests.post(f"{sb.base_url}/connect/token", data=form, auth=(sb.client_id, sb.client_secret), timeout=10)
+
+
+def _invoices(sb, access_token: str, tenant: str | None = None) -> requests.Response:
+    headers = {"Authorization": f"Bearer {access_token}"}
+    if tenant:
+        headers["xero-tenant-id"] = tenant
+    return requests.get(f"{sb.api_url}/Invoices", headers=headers, timeout=10)
+
+
+@pytest.fixture
+def sb(make_sandbox):
+    return make_sandbox(limits=False, scale=20)
+
+
+def test_refresh_token_grant_rotates_and_the_new_access_token_works(sb):
+    refresh = sb.issue_refresh_token()
+    answer = _token(sb, grant_type="refresh_token", refresh_token=refresh)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 1800
+    assert body["refresh_token"] != refresh
+    assert "accounting.transactions" in body["scope"].split()
+    assert _invoices(sb, body["access_token"], sb.tenant_ids[0]).status_code == 200
+
+
+def test_access_token_is_jwt_shaped_with_xero_claims(sb):
+    body = _token(sb, grant_type="refresh_token", refresh_token=sb.issue_refresh_token()).json()
+    header = json.loads(base64.urlsafe_b64decode(body["access_token"].split(".")[0] + "=="))
+    claims = _claims(body["access_token"])
+    assert header["alg"] == "HS256"
+    assert claims["exp"] - claims["iat"] == 1800
+    assert isinstance(claims["scope"], list) and "offline_access" in claims["scope"]
+    assert claims["client_id"] == sb.client_id
+    assert claims["sub"] and claims["xero_userid"]
+
+
+def test_previous_refresh_token_works_within_grace_then_invalid_grant(sb):
+    first = sb.issue_refresh_token()
+    assert _token(sb, grant_type="refresh_token", refresh_token=first).status_code == 200
+    sb.clock.advance(REFRESH_GRACE_SECONDS - 60)
+    assert _token(sb, grant_type="refresh_token", refresh_token=first).status_code == 200  # still in grace
+    sb.clock.advance(120)
+    late = _token(sb, grant_type="refresh_token", refresh_token=first)
+    assert late.status_code == 400 and late.json() == {"error": "invalid_grant"}
+
+
+def test_unknown_refresh_token_is_invalid_grant(sb):
+    answer = _token(sb, grant_type="refresh_token", refresh_token="never-issued")
+    assert answer.status_code == 400 and answer.json() == {"error": "invalid_grant"}
+
+
+def test_demo_refresh_token_and_client_auth_in_form_fields(sb):
+    answer = requests.post(f"{sb.base_url}/connect/token", data={
+        "grant_type": "refresh_token", "refresh_token": sb.refresh_token,
+        "client_id": sb.client_id, "client_secret": sb.client_secret,
+    }, timeout=10)
+    assert answer.status_code == 200 and answer.json()["refresh_token"]
+
+
+def test_wrong_client_secret_is_invalid_client(sb):
+    answer = requests.post(f"{sb.base_url}/connect/token", data={
+        "grant_type": "refresh_token", "refresh_token": sb.refresh_token,
+    }, auth=(sb.client_id, "wrong"), timeout=10)
+    assert answer.status_code == 400 and answer.json() == {"error": "invalid_client"}
+
+
+def test_unsupported_grant_type(sb):
+    assert _token(sb, grant_type="password").json() == {"error": "unsupported_grant_type"}
+
+
+def test_access_token_expires_after_30_minutes_on_the_sandbox_clock(sb):
+    token = sb.issue_access_token()
+    assert _invoices(sb, token, sb.tenant_ids[0]).status_code == 200
+    sb.clock.advance(1801)
+    expired = _invoices(sb, token, sb.tenant_ids[0])
+    assert expired.status_code == 401
+    assert expired.headers["Content-Type"].startswith("application/problem+json")
+    assert expired.json()["Detail"].startswith("TokenExpired")
+
+
+def test_client_credentials_token_is_bound_to_tenant_zero_and_needs_no_header(sb):
+    answer = _token(sb, grant_type="client_credentials")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert "refresh_token" not in body
+    assert _invoices(sb, body["access_token"]).status_code == 200  # no xero-tenant-id header
+    assert _invoices(sb, body["access_token"], sb.tenant_ids[1]).status_code == 403  # another tenant
+    connections = requests.get(
+        f"{sb.base_url}/connections", headers={"Authorization": f"Bearer {body['access_token']}"}, timeout=10
+    ).json()
+    assert [c["tenantId"] for c in connections] == [sb.tenant_ids[0]]
+
+
+def test_client_credentials_with_a_scope_not_granted_is_invalid_scope(sb):
+    answer = _token(sb, grant_type="client_credentials", scope="accounting.transactions made.up.scope")
+    assert answer.status_code == 400 and answer.json() == {"error": "invalid_scope"}
+
+
+def test_authorize_redirects_with_code_and_state_then_code_exchanges_once(sb):
+    redirect_uri = "http://127.0.0.1:9/callback"
+    answer = requests.get(f"{sb.base_url}/identity/connect/authorize", params={
+        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri,
+        "scope": "offline_access accounting.invoices.read", "state": "xyz",
+    }, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    location = urlsplit(answer.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == redirect_uri
+    query = parse_qs(location.query)
+    assert query["state"] == ["xyz"]
+    code = query["code"][0]
+    wrong_uri = _token(sb, grant_type="authorization_code", code=code, redirect_uri="http://127.0.0.1:9/other")
+    assert wrong_uri.json() == {"error": "invalid_grant"}  # and the code is spent
+    answer = requests.get(f"{sb.base_url}/identity/connect/authorize", params={
+        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri,
+        "scope": "offline_access accounting.invoices.read", "state": "xyz",
+    }, allow_redirects=False, timeout=10)
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    tokens = _token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri)
+    assert tokens.status_code == 200
+    assert tokens.json()["refresh_token"]
+    assert _claims(tokens.json()["access_token"])["scope"] == ["offline_access", "accounting.invoices.read"]
+    reuse = _token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri)
+    assert reuse.status_code == 400 and reuse.json() == {"error": "invalid_grant"}
+
+
+def test_authorize_without_offline_access_gives_no_refresh_token(sb):
+    redirect_uri = "http://127.0.0.1:9/cb"
+    answer = requests.get(f"{sb.base_url}/identity/connect/authorize", params={
+        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri,
+        "scope": "accounting.transactions",
+    }, allow_redirects=False, timeout=10)
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    body = _token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri).json()
+    assert "refresh_token" not in body and body["access_token"]
+
+
+def test_authorize_rejects_unknown_client(sb):
+    answer = requests.get(f"{sb.base_url}/identity/connect/authorize", params={
+        "response_type": "code", "client_id": "nobody", "redirect_uri": "http://127.0.0.1:9/cb", "scope": "openid",
+    }, allow_redirects=False, timeout=10)
+    assert answer.status_code == 400 and answer.json() == {"error": "unauthorized_client"}
+
+
+def test_revocation_kills_the_refresh_token_and_its_access_tokens(sb):
+    refresh = sb.issue_refresh_token()
+    body = _token(sb, grant_type="refresh_token", refresh_token=refresh).json()
+    assert _invoices(sb, body["access_token"], sb.tenant_ids[0]).status_code == 200
+    revoked = requests.post(f"{sb.base_url}/connect/revocation", data={"token": body["refresh_token"]},
+                            auth=(sb.client_id, sb.client_secret), timeout=10)
+    assert revoked.status_code == 200
+    assert _token(sb, grant_type="refresh_token", refresh_token=body["refresh_token"]).json() == {
+        "error": "invalid_grant"}
+    assert _token(sb, grant_type="refresh_token", refresh_token=refresh).json() == {"error": "invalid_grant"}
+    assert _invoices(sb, body["access_token"], sb.tenant_ids[0]).status_code == 401
+
+
+def test_connections_lists_every_tenant_in_xero_shape(sb):
+    answer = requests.get(f"{sb.base_url}/connections",
+                          headers={"Authorization": f"Bearer {sb.issue_access_token()}"}, timeout=10)
+    assert answer.status_code == 200
+    connections = answer.json()
+    assert [c["tenantId"] for c in connections] == sb.tenant_ids
+    for connection in connections:
+        assert set(connection) == {
+            "id", "authEventId", "tenantId", "tenantType", "tenantName", "createdDateUtc", "updatedDateUtc"}
+        assert connection["tenantType"] in ("ORGANISATION", "PRACTICE")
+
+
+def test_connections_needs_a_token(sb):
+    answer = requests.get(f"{sb.base_url}/connections", timeout=10)
+    assert answer.status_code == 401 and answer.json()["Detail"] == "AuthenticationUnsuccessful"
