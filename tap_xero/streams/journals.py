@@ -1,0 +1,45 @@
+"""The general ledger: journals (read-only, numbered) and manual journals, with their lines."""
+
+from __future__ import annotations
+
+from tap_xero import endpoints
+from tap_xero.client import XeroChildStream, XeroStream
+
+
+class JournalLinesStream(XeroChildStream):
+    name = "journal_lines"
+    parent_id_field = "JournalID"
+    required_scopes = endpoints.JOURNALS_ENDPOINT.scopes  # the parent's
+    lines_field = "JournalLines"
+    primary_keys = ("tenant_id", "JournalID", "line_number")
+
+
+class JournalsStream(XeroStream):
+    """Journals are immutable and numbered: paged by offset=<last JournalNumber>, bookmarked on it."""
+
+    name = "journals"
+    endpoint = endpoints.JOURNALS_ENDPOINT
+    primary_keys = ("tenant_id", "JournalID")
+    replication_key = "JournalNumber"
+    child_tables = (JournalLinesStream,)
+
+
+class ManualJournalLinesStream(XeroChildStream):
+    name = "manual_journal_lines"
+    parent_id_field = "ManualJournalID"
+    required_scopes = endpoints.MANUAL_JOURNALS.scopes  # the parent's
+    lines_field = "JournalLines"
+    primary_keys = ("tenant_id", "ManualJournalID", "line_number")
+
+
+class ManualJournalsStream(XeroStream):
+    """The base leaves out ``order`` here: Xero returns every journal on every page when it is sent."""
+
+    name = "manual_journals"
+    endpoint = endpoints.MANUAL_JOURNALS
+    primary_keys = ("tenant_id", "ManualJournalID")
+    replication_key = "UpdatedDateUTC"
+    child_tables = (ManualJournalLinesStream,)
+
+
+STREAMS = (JournalsStream, JournalLinesStream, ManualJournalsStream, ManualJournalLinesStream)

@@ -1,0 +1,62 @@
+"""Xero's financial reports, one row per report line per calendar month since start_date.
+
+Each class names its report; ``XeroReportStream`` (the base in client.py) asks for every
+month with ``tap_xero.reports.report_params`` and flattens each answer with
+``tap_xero.reports.flatten_report``. Primary key, from the row schema:
+(tenant_id, report_name, period_start, section, line_key, tracking_option).
+"""
+
+from __future__ import annotations
+
+from tap_xero import endpoints
+from tap_xero.client import XeroReportStream
+
+REPORT_PRIMARY_KEYS = ("tenant_id", "report_name", "period_start", "section", "line_key", "tracking_option")
+
+
+class BalanceSheetReportStream(XeroReportStream):
+    name = "report_balance_sheet"
+    report = endpoints.REPORTS_BY_NAME["BalanceSheet"]
+    required_scopes = endpoints.REPORTS_BY_NAME["BalanceSheet"].scopes
+    primary_keys = REPORT_PRIMARY_KEYS
+
+
+class ProfitAndLossReportStream(XeroReportStream):
+    name = "report_profit_and_loss"
+    report = endpoints.REPORTS_BY_NAME["ProfitAndLoss"]
+    required_scopes = endpoints.REPORTS_BY_NAME["ProfitAndLoss"].scopes
+    primary_keys = REPORT_PRIMARY_KEYS
+
+
+class TrialBalanceReportStream(XeroReportStream):
+    name = "report_trial_balance"
+    report = endpoints.REPORTS_BY_NAME["TrialBalance"]
+    required_scopes = endpoints.REPORTS_BY_NAME["TrialBalance"].scopes
+    primary_keys = REPORT_PRIMARY_KEYS
+
+
+class BankSummaryReportStream(XeroReportStream):
+    name = "report_bank_summary"
+    report = endpoints.REPORTS_BY_NAME["BankSummary"]
+    required_scopes = endpoints.REPORTS_BY_NAME["BankSummary"].scopes
+    primary_keys = REPORT_PRIMARY_KEYS
+
+
+class BudgetSummaryReportStream(XeroReportStream):
+    name = "report_budget_summary"
+    report = endpoints.REPORTS_BY_NAME["BudgetSummary"]
+    required_scopes = endpoints.REPORTS_BY_NAME["BudgetSummary"].scopes
+    primary_keys = REPORT_PRIMARY_KEYS
+
+
+class ExecutiveSummaryReportStream(XeroReportStream):
+    name = "report_executive_summary"
+    report = endpoints.REPORTS_BY_NAME["ExecutiveSummary"]
+    required_scopes = endpoints.REPORTS_BY_NAME["ExecutiveSummary"].scopes
+    primary_keys = REPORT_PRIMARY_KEYS
+
+
+STREAMS = (
+    BalanceSheetReportStream, ProfitAndLossReportStream, TrialBalanceReportStream,
+    BankSummaryReportStream, BudgetSummaryReportStream, ExecutiveSummaryReportStream,
+)
