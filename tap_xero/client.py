@@ -1,0 +1,435 @@
+"""XeroStream: the one base stream. Stream classes declare data; the mechanics live here.
+
+What the tap must provide (FOUNDATION, tap.py)
+----------------------------------------------
+- ``tap.xero_client``: ``http.XeroClient(api_url, authenticator, timeout=settings.request_timeout,
+  max_concurrent_per_tenant=5, logger=tap.logger)`` where ``api_url`` is the Accounting base
+  (``https://api.xero.com/api.xro/2.0`` or the sandbox's) and ``authenticator`` the XeroAuthenticator.
+  At the end of ``sync_all`` (also when it raises) call ``tap.xero_client.progress.write_summary()``.
+- ``tap.tenants``: the resolved tenants (``tenants.Tenant`` objects or plain tenant id strings).
+- Config keys read here: ``page_size`` (default 1000), ``include_archived`` (default true),
+  ``lookback_days`` (default 0), ``start_date`` (optional).
+
+Declaring a stream (STREAMS, tap_xero/streams/)
+-----------------------------------------------
+``XeroStream`` subclass attributes:
+- ``name``, ``primary_keys`` (starting with ``tenant_id``), ``replication_key`` (None: full table),
+  ``selected_by_default``;
+- ``endpoint``: an ``endpoints.Endpoint`` (path, envelope key, paging kind, filters it honours);
+- ``child_tables``: ``XeroChildStream`` classes whose rows come from each parent record at no API cost.
+
+``XeroChildStream`` subclass attributes: ``name``, ``primary_keys``, ``lines_field`` (the parent's list,
+e.g. "LineItems"), ``parent_id_field`` (the parent's id, copied onto each row, e.g. "InvoiceID"). Each row
+is the line plus ``tenant_id``, the parent id and ``line_number`` (1-based position in the parent's list).
+The child's SCHEMA is emitted once; its rows are written right before their parent record. When only the
+child is selected the parent is fetched but not emitted (and its bookmark is not saved: the child is then
+re-read in full each run). The tap must list child classes among its streams (the SDK wires
+``parent_stream_type``, set here from ``child_tables``).
+
+``XeroReportStream`` subclass attributes: ``name``, ``primary_keys``, ``report`` (an ``endpoints.Report``):
+one call per calendar month from ``start_date`` (default: 12 months ago) to today, flattened by
+``reports.flatten_report``; full table.
+
+How records are read (one partition per tenant, state per tenant)
+-----------------------------------------------------------------
+- Query: If-Modified-Since = bookmark - ``lookback_days`` - 1 s (or ``start_date``) where the endpoint
+  honours it; ``order=<replication key> ASC`` where the endpoint accepts ``order`` (never ManualJournals,
+  whose paging breaks with it); ``includeArchived``, ``unitdp=4``, ``includeDeleted`` where accepted.
+  Endpoints that ignore If-Modified-Since (LinkedTransactions, ...) are filtered client-side, page after
+  page, without ending paging early. Journals page by ``offset`` = bookmark (JournalNumber).
+- Pages (paging.py): fetched ahead concurrently within the tenant's allowance, yielded in order.
+- Values (values.py): dates to RFC 3339 UTC, amounts Decimal, ``tenant_id`` added.
+- State at safe points: for sorted streams (``order`` sent, or Journals' offset), the bookmark is
+  advanced and a STATE message written after every page, so a kill -9 resumes at the last whole page.
+  Other incremental streams save their bookmark when the tenant's query is complete.
+- Page shift: when a sorted query took more than one call, a record modified meanwhile has moved to the
+  end and may have pushed another past a page boundary. After the last page the base (1) re-asks for
+  everything modified since the first page's server time, emitting what it had not emitted in that
+  version, and (2) compares the distinct ids served with Xero's ``itemCount``; if any is missing, it runs
+  the query again and emits only what it had not seen (at most twice, then a warning).
+- Retired endpoints (``endpoint.retired``): a 401/404/410 ends the stream for that tenant with a warning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from singer_sdk import Stream
+from singer_sdk.helpers._typing import TypeConformanceLevel
+
+from tap_xero import errors, reports, values
+from tap_xero.endpoints import Endpoint, Paging, Report
+from tap_xero.paging import Page, ShiftGuard, iter_pages, ordered_lookahead
+
+SCHEMAS_DIR = Path(__file__).parent / "schemas"
+RETIRED_STATUSES = frozenset({401, 404, 410})
+IMS_MARGIN = dt.timedelta(seconds=1)  # If-Modified-Since has second precision: never skip the boundary second
+MAX_SHIFT_RECOVERIES = 2
+MAX_TAIL_PASSES = 3
+DEFAULT_REPORT_MONTHS = 12
+
+
+def _tenant_id(tenant: Any) -> str:
+    return tenant if isinstance(tenant, str) else str(tenant.tenant_id)
+
+
+class XeroStream(Stream):
+    """One Xero collection, read per tenant. See the module docstring."""
+
+    endpoint: ClassVar[Endpoint | None] = None
+    child_tables: ClassVar[tuple[type[XeroChildStream], ...]] = ()
+    # Records already carry JSON types (values.py): skip the SDK's per-record type conformance (hot path).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for child in cls.__dict__.get("child_tables", ()):
+            child.parent_stream_type = cls
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._convert = values.build_converter(self.schema)
+        self._child_schemas_written = False
+
+    # -- declarations read by the SDK ---------------------------------------------------------------
+
+    @property
+    def schema_filepath(self) -> Path:  # type: ignore[override]
+        return SCHEMAS_DIR / f"{self.name}.json"
+
+    @property
+    def partitions(self) -> list[dict] | None:
+        return [{"tenant_id": _tenant_id(tenant)} for tenant in self._tap.tenants]
+
+    @property
+    def is_sorted(self) -> bool:
+        return self._sends_order or self._pages_by_offset
+
+    @property
+    def check_sorted(self) -> bool:
+        return False
+
+    def generate_child_contexts(self, record: dict, context: dict | None) -> Iterable[dict | None]:
+        return ()  # child rows are written inline from the parent's record (no SDK child sync)
+
+    def _increment_stream_state(self, latest_record: dict, *, context: dict | None = None) -> None:
+        pass  # bookmarks are saved per page by get_records, at safe points only
+
+    # -- query ----------------------------------------------------------------------------------------
+
+    @property
+    def client(self):  # noqa: ANN201 - http.XeroClient, kept untyped to avoid importing requests here
+        return self._tap.xero_client
+
+    @property
+    def _timestamp_key(self) -> bool:
+        endpoint = self.endpoint
+        return bool(self.replication_key and endpoint and self.replication_key == endpoint.timestamp_field)
+
+    @property
+    def _pages_by_offset(self) -> bool:
+        return bool(self.endpoint and self.endpoint.paging is Paging.OFFSET and self.replication_key
+                    and not self._timestamp_key)
+
+    @property
+    def _sends_order(self) -> bool:
+        endpoint = self.endpoint
+        return bool(
+            endpoint and self._timestamp_key and endpoint.order and not endpoint.order_breaks_paging
+            and endpoint.paging is not Paging.OFFSET
+        )
+
+    def _setting(self, name: str, default: Any) -> Any:
+        value = self.config.get(name)
+        return default if value is None else value
+
+    def _start(self, context: dict) -> dt.datetime | None:
+        """Where this tenant's read starts: the bookmark minus the look-back, else start_date (minus 1 s)."""
+        bookmark = self.get_context_state(context).get("replication_key_value")
+        if self._timestamp_key and bookmark is not None:
+            start = values.parse_datetime(str(bookmark))
+            start -= dt.timedelta(days=int(self._setting("lookback_days", 0)))
+        elif bookmark is None and self.config.get("start_date"):
+            from tap_xero.settings import parse_datetime
+
+            start = parse_datetime(self.config.get("start_date"))
+        else:
+            return None
+        if start is None:
+            return None
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=dt.timezone.utc)
+        return start - IMS_MARGIN
+
+    def _base_params(self) -> dict[str, Any]:
+        endpoint = self.endpoint
+        assert endpoint is not None
+        params: dict[str, Any] = {}
+        if self._sends_order:
+            params["order"] = f"{self.replication_key} ASC"
+        if endpoint.include_archived and self._setting("include_archived", True):
+            params["includeArchived"] = "true"
+        if endpoint.unitdp:
+            params["unitdp"] = 4
+        if endpoint.include_deleted:
+            params["includeDeleted"] = "true"
+        return params
+
+    def _page_size(self) -> int:
+        from tap_xero.endpoints import MAX_PAGE_SIZE
+
+        return max(1, min(int(self._setting("page_size", MAX_PAGE_SIZE)), MAX_PAGE_SIZE))
+
+    def _query_pages(
+        self, tenant_id: str, params: dict, ims: dt.datetime | None, start_offset: int = 0
+    ) -> Iterator[Page]:
+        endpoint = self.endpoint
+        assert endpoint is not None
+        headers = {"If-Modified-Since": values.ims_header(ims)} if ims is not None else None
+        client = self.client
+
+        def fetch_body(extra: dict) -> dict:
+            return client.get_json(tenant_id, endpoint.path, {**params, **extra} or None, headers)
+
+        return iter_pages(
+            fetch_body, endpoint.paging, endpoint.envelope_key,
+            page_size=self._page_size(), executor=client.executor,
+            max_ahead=client.max_concurrent_per_tenant, start_offset=start_offset,
+        )
+
+    # -- records --------------------------------------------------------------------------------------
+
+    def get_records(self, context: dict | None) -> Iterator[dict]:
+        assert context is not None, "XeroStream is partitioned by tenant"
+        tenant_id = context["tenant_id"]
+        self._write_child_schemas()
+        try:
+            yield from self._tenant_records(tenant_id, context)
+        except (errors.XeroApiError, errors.AuthError) as exc:
+            status = getattr(exc, "status", None)
+            if self.endpoint is not None and self.endpoint.retired and status in RETIRED_STATUSES:
+                self.logger.warning(
+                    "Stream '%s' ends for tenant %s: Xero answered %s (classic expenses are retired for "
+                    "most organisations). Deselect the stream to silence this.", self.name, tenant_id, status,
+                )
+                return
+            raise
+        finally:
+            self.client.progress.stream_done(self.name, tenant_id)
+
+    def _prepare(self, record: dict, tenant_id: str) -> dict:
+        self._convert(record)
+        record["tenant_id"] = tenant_id
+        return record
+
+    def _tenant_records(self, tenant_id: str, context: dict) -> Iterator[dict]:
+        endpoint = self.endpoint
+        assert endpoint is not None
+        rk = self.replication_key
+        params = self._base_params()
+        start = self._start(context)
+        ims = start if (start is not None and rk and endpoint.if_modified_since) else None
+        # Endpoints that ignore If-Modified-Since are filtered here, without ending paging early.
+        floor = None
+        if start is not None and ims is None and self._timestamp_key:
+            floor = values.to_datetime_string(start.isoformat())
+        start_offset = 0
+        if self._pages_by_offset:
+            start_offset = int(self.get_starting_replication_key_value(context) or 0)
+        bookmark = self.get_context_state(context).get("replication_key_value") if rk else None
+        save_state = bool(rk) and self.selected
+        sorted_pages = self.is_sorted
+
+        guard = ShiftGuard(endpoint.id_field) if self._sends_order and endpoint.paging in (
+            Paging.PAGE_SIZE, Paging.PAGE) else None
+        seen_versions: set | None = set() if guard else None
+        id_field = endpoint.id_field
+        server_start: str | None = None
+        pages_read = 0
+        for page in self._query_pages(tenant_id, params, ims, start_offset):
+            pages_read += 1
+            if server_start is None:
+                server_start = page.server_time
+            if guard is not None:
+                guard.observe_page(page)
+            yield from self._page_records(page, tenant_id, floor, guard, seen_versions)
+            bookmark = self._advance(bookmark, page.records)
+            if save_state and sorted_pages:
+                self._save_bookmark(context, bookmark)
+            self.client.progress.page_done(
+                self.name, tenant_id, records=len(page.records), page=page.number, page_count=page.page_count
+            )
+
+        if guard is not None and pages_read > 1:
+            # Page shift: see the module docstring.
+            for _ in range(MAX_TAIL_PASSES):
+                tail_since = self._server_moment(server_start) - IMS_MARGIN
+                server_start = None
+                new = 0
+                for page in self._query_pages(tenant_id, params, tail_since):
+                    server_start = server_start or page.server_time
+                    fresh = [r for r in page.records if self._unseen(r, id_field, rk, seen_versions)]
+                    new += len(fresh)
+                    yield from self._page_records(Page(page.number, fresh), tenant_id, None, guard, seen_versions)
+                    bookmark = self._advance(bookmark, fresh)
+                if not new:
+                    break
+            for attempt in range(MAX_SHIFT_RECOVERIES):
+                if not guard.missing:
+                    break
+                self.logger.warning(
+                    "Stream '%s', tenant %s: %d record(s) moved while paging (page shift); reading the query "
+                    "again for them (attempt %d).", self.name, tenant_id, guard.missing, attempt + 1,
+                )
+                for page in self._query_pages(tenant_id, params, ims):
+                    guard.observe_page(page)
+                    fresh = [r for r in page.records if self._unseen(r, id_field, rk, seen_versions)]
+                    yield from self._page_records(Page(page.number, fresh), tenant_id, floor, guard, seen_versions)
+                    bookmark = self._advance(bookmark, fresh)
+            if guard.missing:
+                self.logger.warning(
+                    "Stream '%s', tenant %s: Xero counted %d more record(s) than it served; they will be read "
+                    "by the next run's look-back (lookback_days).", self.name, tenant_id, guard.missing,
+                )
+        if save_state:
+            self._save_bookmark(context, bookmark)
+
+    def _unseen(self, record: dict, id_field: str | None, rk: str | None, seen_versions: set | None) -> bool:
+        """A record (raw, before conversion) not yet emitted in this version."""
+        if seen_versions is None:
+            return True
+        version = record.get(rk) if rk else None
+        version = values.to_datetime_string(version) if isinstance(version, str) else version
+        return (record.get(id_field), version) not in seen_versions
+
+    def _page_records(
+        self, page: Page, tenant_id: str, floor: str | None, guard: ShiftGuard | None, seen_versions: set | None
+    ) -> Iterator[dict]:
+        rk = self.replication_key
+        children = self._selected_children()
+        for record in page.records:
+            record = self._prepare(record, tenant_id)
+            if floor is not None and (record.get(rk) or "") < floor:
+                continue
+            if guard is not None:
+                guard.observe_record(record)
+                seen_versions.add((record.get(guard.id_field), record.get(rk)))  # type: ignore[union-attr]
+            for child in children:
+                child.write_rows(record, tenant_id)
+            yield record
+
+    def _advance(self, bookmark: Any, records: list[dict]) -> Any:
+        rk = self.replication_key
+        if not rk:
+            return bookmark
+        for record in records:
+            value = record.get(rk)
+            if value is not None and (bookmark is None or value > bookmark):
+                bookmark = value
+        return bookmark
+
+    def _save_bookmark(self, context: dict, bookmark: Any) -> None:
+        if bookmark is None:
+            return
+        state = self.get_context_state(context)
+        if state.get("replication_key_value") == bookmark:
+            return
+        state["replication_key"] = self.replication_key
+        state["replication_key_value"] = bookmark
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    @staticmethod
+    def _server_moment(server_time: str | None) -> dt.datetime:
+        """Xero's clock at the first page (its DateTimeUTC); our own clock minus a minute if absent."""
+        if server_time:
+            try:
+                return values.parse_datetime(server_time)
+            except ValueError:
+                pass
+        return dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
+
+    # -- child tables ---------------------------------------------------------------------------------
+
+    def _selected_children(self) -> list[XeroChildStream]:
+        return [child for child in self.child_streams if isinstance(child, XeroChildStream) and child.selected]
+
+    def _write_child_schemas(self) -> None:
+        if self._child_schemas_written:
+            return
+        self._child_schemas_written = True
+        for child in self._selected_children():
+            child._write_schema_message()
+
+
+class XeroChildStream(XeroStream):
+    """Rows of a list inside each parent record (line items, journal lines). See the module docstring."""
+
+    lines_field: ClassVar[str] = "LineItems"
+    parent_id_field: ClassVar[str] = ""
+
+    @property
+    def partitions(self) -> list[dict] | None:
+        return None  # never synced on its own
+
+    def get_records(self, context: dict | None) -> Iterator[dict]:
+        return iter(())
+
+    def write_rows(self, parent: dict, tenant_id: str) -> None:
+        """Write this table's rows for one (already converted) parent record."""
+        lines = parent.get(self.lines_field)
+        if not lines:
+            return
+        parent_id = parent.get(self.parent_id_field)
+        for number, line in enumerate(lines, 1):
+            row = dict(line)
+            row["tenant_id"] = tenant_id
+            row[self.parent_id_field] = parent_id
+            row["line_number"] = number
+            self._write_record_message(row)
+        self.client.progress.add_records(self.name, tenant_id, len(lines))
+
+
+class XeroReportStream(XeroStream):
+    """One Xero report, one row per report line per calendar month. See the module docstring."""
+
+    report: ClassVar[Report | None] = None
+
+    def _first_month(self) -> dt.date:
+        from tap_xero.settings import parse_datetime
+
+        start = parse_datetime(self.config.get("start_date"))
+        if start is None:
+            today = dt.date.today()
+            return dt.date(today.year - 1, today.month, 1)
+        return start.date()
+
+    def get_records(self, context: dict | None) -> Iterator[dict]:
+        assert context is not None and self.report is not None
+        tenant_id = context["tenant_id"]
+        report = self.report
+        client = self.client
+        periods = reports.monthly_periods(self._first_month(), dt.datetime.now(dt.timezone.utc).date())
+
+        def fetch(index: int) -> dict:
+            return client.get_json(tenant_id, report.path, reports.report_params(report, periods[index]))
+
+        calls = ordered_lookahead(fetch, range(len(periods)), client.executor, client.max_concurrent_per_tenant)
+        try:
+            for index, body in enumerate(calls):
+                count = 0
+                for element in body.get("Reports") or []:
+                    for row in reports.flatten_report(
+                        element, tenant_id=tenant_id, report_name=report.name, period=periods[index]
+                    ):
+                        self._convert(row)
+                        count += 1
+                        yield row
+                client.progress.page_done(
+                    self.name, tenant_id, records=count, page=index + 1, page_count=len(periods)
+                )
+        finally:
+            client.progress.stream_done(self.name, tenant_id)

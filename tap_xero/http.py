@@ -1,0 +1,290 @@
+"""XeroClient: the one way the tap talks to Xero's Accounting API.
+
+    client = XeroClient(api_url, authenticator, timeout=60, max_concurrent_per_tenant=5, logger=log)
+    body = client.get_json(tenant_id, "Invoices", params={"page": 1}, headers={"If-Modified-Since": ...})
+
+What every call gets, in this order:
+
+1. The limiter (``limits.Limits``): waits for one of the tenant's concurrent slots and for the tenant's and
+   the app's minute allowance (proactive, from X-MinLimit-Remaining / X-AppMinLimit-Remaining); refuses a
+   call when X-DayLimit-Remaining already said 0.
+2. ``Authorization: Bearer`` from ``authenticator.bearer_token()`` and, when
+   ``authenticator.sends_tenant_header``, ``xero-tenant-id``. A timeout on every request.
+3. The answer:
+   - 200: the body decoded with exact decimals (``parse_float=Decimal``).
+   - 429 minute / app-minute / concurrent: the tenant (or app) pauses for Retry-After, then the call is
+     made again (at most ``max_rate_limited`` times in a row).
+   - 429 day (X-Rate-Limit-Problem: day, or a Retry-After over an hour): ``errors.DayLimitReached``.
+   - 401: exactly one ``authenticator.on_unauthorized(rejected_token)`` and one retry; a second 401, or a
+     refresh that cannot help, raises ``errors.AuthError`` (with ``.status = 401``). A 401 whose detail is
+     ``AuthorizationUnsuccessful`` (missing scope, plan without access) is not a token problem: no
+     refresh, ``errors.XeroApiError`` with status 401.
+   - 5xx (503 maintenance in plain text too), 408, connection resets, timeouts, truncated or invalid JSON:
+     retried with exponential backoff and full jitter (the ``backoff`` library) until ``max_retry_seconds``
+     have passed since the first attempt; then ``errors.XeroApiError``.
+   - 400: ``errors.XeroApiError`` carrying Xero's own validation messages.
+   - 403, 404, 410 and the rest: ``errors.XeroApiError`` with a message that says what to do.
+
+Thread-safe: one ``requests.Session`` per thread (connection pooling without sharing a session across
+threads). ``client.executor`` is the thread pool the page look-ahead runs on; the limiter, not the pool
+size, is what bounds concurrency per tenant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any, Protocol
+
+import backoff
+import requests
+
+from tap_xero import errors
+from tap_xero.limits import APP_PER_MINUTE, TENANT_CONCURRENCY, TENANT_PER_MINUTE, Limits
+from tap_xero.progress import Progress
+
+USER_AGENT = "tap-xero"
+DAY_RETRY_AFTER_THRESHOLD = 3600  # a Retry-After longer than this is the day limit, whatever the header says
+
+
+class Authenticator(Protocol):
+    """What XeroClient needs from ``auth.XeroAuthenticator`` (duck-typed; tests use a stand-in)."""
+
+    sends_tenant_header: bool
+
+    def bearer_token(self) -> str: ...
+
+    def on_unauthorized(self, rejected_token: str) -> bool: ...
+
+
+class TransientError(Exception):
+    """A failure that retrying can fix (5xx, reset, timeout, truncated body). Never leaves XeroClient."""
+
+
+def _xero_message(body: bytes) -> str:
+    """Xero's own words from an error body: validation messages, problem detail, or the text itself."""
+    text = body.decode("utf-8", errors="replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:500]
+    if not isinstance(data, dict):
+        return text[:500]
+    parts: list[str] = []
+    for key in ("Message", "Title", "Detail", "detail", "title", "message", "error"):
+        value = data.get(key)
+        if isinstance(value, str) and value and value not in parts:
+            parts.append(value)
+    for element in data.get("Elements") or ():
+        for problem in (element or {}).get("ValidationErrors") or ():
+            message = (problem or {}).get("Message")
+            if message and message not in parts:
+                parts.append(message)
+    return ": ".join(parts) if parts else text[:500]
+
+
+def _retry_after(headers: requests.structures.CaseInsensitiveDict) -> int | None:
+    try:
+        return max(int(float(headers["Retry-After"])), 0)
+    except (KeyError, ValueError):
+        return None
+
+
+class XeroClient:
+    """The one HTTP mechanism: limiter, timeout, retries, refresh-on-401, errors. See the module docstring."""
+
+    def __init__(
+        self,
+        api_url: str,
+        authenticator: Authenticator,
+        *,
+        timeout: float = 60.0,
+        max_concurrent_per_tenant: int = TENANT_CONCURRENCY,
+        logger: logging.Logger | None = None,
+        per_minute_per_tenant: int = TENANT_PER_MINUTE,
+        app_per_minute: int = APP_PER_MINUTE,
+        max_retry_seconds: float = 300.0,
+        retry_base_seconds: float = 1.0,
+        retry_max_wait_seconds: float = 30.0,
+        max_rate_limited: int = 20,
+        max_workers: int = 16,
+        limits: Limits | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.authenticator = authenticator
+        self.timeout = timeout
+        self.logger = logger or logging.getLogger("tap_xero.http")
+        self.max_concurrent_per_tenant = max_concurrent_per_tenant
+        self.max_retry_seconds = max_retry_seconds
+        self.max_rate_limited = max_rate_limited
+        self.max_workers = max_workers
+        self.limits = limits or Limits(
+            max_concurrent_per_tenant=max_concurrent_per_tenant,
+            per_minute_per_tenant=per_minute_per_tenant,
+            app_per_minute=app_per_minute,
+        )
+        self.progress = Progress(self.limits)
+        self.retries = 0  # transient failures retried, for the summary
+        self._local = threading.local()
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+        self._get_with_retries = backoff.on_exception(
+            backoff.expo,
+            TransientError,
+            max_time=max_retry_seconds,
+            factor=retry_base_seconds,
+            max_value=retry_max_wait_seconds,
+            jitter=backoff.full_jitter,
+            on_backoff=self._log_backoff,
+            raise_on_giveup=True,
+            logger=None,
+        )(self._get_once)
+
+    # -- public -------------------------------------------------------------------------------------
+
+    def get_json(
+        self,
+        tenant_id: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict:
+        """GET ``path`` (below the API base) for ``tenant_id``; the decoded body. Raises ``errors.*``."""
+        try:
+            return self._get_with_retries(tenant_id, path, params, headers)
+        except TransientError as exc:
+            raise errors.XeroApiError(
+                f"Xero kept failing for {self.max_retry_seconds:.0f} s ({exc}); giving up. "
+                "Xero may be in maintenance: run the tap again later, it resumes from its state",
+                path=path,
+            ) from None
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """Threads for page look-ahead (created on first use)."""
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="xero-page")
+            return self._executor
+
+    def close(self) -> None:
+        with self._executor_lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
+
+    @property
+    def calls(self) -> int:
+        """API calls made so far, all tenants."""
+        return sum(self.limits.calls.values())
+
+    # -- one attempt --------------------------------------------------------------------------------
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+            self._local.session = session
+        return session
+
+    def _log_backoff(self, details: dict) -> None:
+        self.retries += 1
+        exc = details.get("exception")
+        self.logger.warning(
+            "Xero call to %s failed (%s); retry %d in %.1f s",
+            details["args"][1], exc, details["tries"], details["wait"],
+        )
+
+    def _get_once(self, tenant_id: str, path: str, params: dict | None, headers: dict | None) -> dict:
+        """One logical attempt: waits out minute 429s and refreshes once on 401; raises TransientError."""
+        url = f"{self.api_url}/{path.lstrip('/')}"
+        refreshed = False
+        rate_limited = 0
+        while True:
+            token = self.authenticator.bearer_token()
+            request_headers = {"Authorization": f"Bearer {token}"}
+            if self.authenticator.sends_tenant_header:
+                request_headers["xero-tenant-id"] = tenant_id
+            if headers:
+                request_headers.update(headers)
+            with self.limits.slot(tenant_id):
+                try:
+                    response = self._session().get(url, params=params, headers=request_headers, timeout=self.timeout)
+                    body = response.content
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    raise TransientError(type(exc).__name__) from None
+                except requests.exceptions.ChunkedEncodingError:
+                    raise TransientError("connection broken mid-body") from None
+            self.limits.observe(tenant_id, response.headers)
+            status = response.status_code
+
+            if status == 200:
+                try:
+                    return json.loads(body, parse_float=Decimal)
+                except ValueError:
+                    raise TransientError("truncated or invalid JSON body") from None
+
+            if status == 429:
+                problem = response.headers.get("X-Rate-Limit-Problem", "").lower()
+                retry_after = _retry_after(response.headers)
+                if problem == "day" or (retry_after or 0) > DAY_RETRY_AFTER_THRESHOLD:
+                    raise errors.DayLimitReached(tenant_id, retry_after)
+                rate_limited += 1
+                if rate_limited > self.max_rate_limited:
+                    raise errors.XeroApiError(
+                        f"Xero rate-limited {rate_limited} calls in a row ({problem or 'no reason given'}); "
+                        "another process may be using this app's allowance",
+                        status=429, path=path,
+                    )
+                wait = retry_after if retry_after is not None else 60
+                self.logger.warning(
+                    "Xero %s rate limit for tenant %s: waiting %d s (Retry-After)", problem or "minute", tenant_id, wait
+                )
+                self.limits.pause(tenant_id, wait, app_wide=problem.startswith("app"))
+                continue
+
+            if status == 401:
+                detail = _xero_message(body)
+                if "AuthorizationUnsuccessful" in detail:
+                    raise errors.XeroApiError(
+                        "Xero says the connection may not read this (AuthorizationUnsuccessful): the token lacks "
+                        "the scope, or the organisation's plan does not include it",
+                        status=401, path=path,
+                    )
+                if not refreshed:
+                    refreshed = True
+                    if self.authenticator.on_unauthorized(token):
+                        continue
+                error = errors.AuthError(
+                    f"Xero rejected the access token ({errors.redact(detail)}) even after a refresh: "
+                    "reconnect the Xero connection or renew the credentials"
+                )
+                error.status = 401  # type: ignore[attr-defined]
+                raise error
+
+            if status >= 500 or status == 408:
+                raise TransientError(f"HTTP {status}: {errors.redact(_xero_message(body))[:200]}")
+
+            raise self._api_error(status, tenant_id, path, body)
+
+    @staticmethod
+    def _api_error(status: int, tenant_id: str, path: str, body: bytes) -> errors.XeroApiError:
+        detail = _xero_message(body)
+        if status == 400:
+            message = f"Xero rejected the request: {detail}"
+        elif status == 403:
+            message = (
+                f"Xero refused access to tenant {tenant_id} ({detail or 'Forbidden'}): the organisation is not "
+                "connected to this app any more; reconnect it or remove it from tenant_ids"
+            )
+        elif status == 404:
+            message = f"Xero has no such resource ({detail or 'Not Found'})"
+        elif status == 410:
+            message = f"Xero has retired this resource ({detail or 'Gone'})"
+        else:
+            message = f"Xero answered HTTP {status}: {detail}"
+        return errors.XeroApiError(message, status=status, path=path)

@@ -1,0 +1,197 @@
+"""Xero's rate limits, kept proactively: per tenant and app-wide.
+
+Xero allows each tenant of an app 5 concurrent calls, 60 calls a minute and a
+daily cap, and each app 10,000 calls a minute across tenants. Its windows are
+fixed and reset at a moment we do not know, so the limiter keeps a SLIDING
+window of the calls it started (at most N in any 60 s also means at most N in
+any fixed minute) and, in addition, trusts what Xero says is left
+(``X-MinLimit-Remaining``, ``X-AppMinLimit-Remaining``): another process of the
+same app may be spending the same allowance.
+
+- ``RateWindow``: one allowance (concurrency, calls a minute, what the server
+  says is left, a pause after a 429). Thread-safe; ``acquire`` blocks.
+- ``Limits``: one ``RateWindow`` per tenant plus one for the app;
+  ``Limits.slot(tenant_id)`` is the context manager around every call, and
+  ``Limits.observe(tenant_id, headers)`` reads the X-*Limit-Remaining headers.
+  It also counts calls and remembers ``X-DayLimit-Remaining`` for the progress
+  summary, and raises ``errors.DayLimitReached`` before a call that Xero has
+  already said cannot succeed today.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+
+from tap_xero import errors
+
+WINDOW_SECONDS = 60.0
+TENANT_CONCURRENCY = 5
+TENANT_PER_MINUTE = 60
+APP_PER_MINUTE = 10_000
+
+
+class RateWindow:
+    """One allowance: at most ``max_concurrent`` calls at once and ``per_minute`` in any 60 s."""
+
+    def __init__(
+        self,
+        per_minute: int,
+        max_concurrent: int | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_minute = per_minute
+        self.max_concurrent = max_concurrent
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._started: collections.deque[float] = collections.deque()  # start times within the window
+        self._in_flight = 0
+        self._server_left: int | None = None  # what Xero last said is left, minus calls since
+        self._paused_until = 0.0
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def _wait_seconds(self, now: float) -> float:
+        """0 when a call may start now, else how long to wait before checking again."""
+        while self._started and now - self._started[0] >= WINDOW_SECONDS:
+            self._started.popleft()
+        waits = [0.0]
+        if self._paused_until > now:
+            waits.append(self._paused_until - now)
+        if len(self._started) >= self.per_minute:
+            waits.append(self._started[0] + WINDOW_SECONDS - now)
+        if self._server_left is not None and self._server_left <= 0:
+            # Xero's window resets within a minute of the oldest call we know of in it;
+            # past that we know nothing better than our own window, so stop trusting the stale count.
+            reset_at = (self._started[0] if self._started else now) + WINDOW_SECONDS
+            if reset_at <= now:
+                self._server_left = None
+            else:
+                waits.append(reset_at - now)
+        wait = max(waits)
+        if wait == 0 and self.max_concurrent is not None and self._in_flight >= self.max_concurrent:
+            return -1.0  # wait for a release, not for time
+        return wait
+
+    def acquire(self) -> float:
+        """Block until a call may start; returns the seconds spent waiting."""
+        begun = self._clock()
+        with self._cond:
+            while True:
+                now = self._clock()
+                wait = self._wait_seconds(now)
+                if wait == 0:
+                    break
+                self._cond.wait(None if wait < 0 else wait)
+            self._in_flight += 1
+            self._started.append(self._clock())
+            if self._server_left is not None:
+                self._server_left -= 1
+        return self._clock() - begun
+
+    def release(self) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify_all()
+
+    def observe_remaining(self, remaining: int) -> None:
+        """Xero said ``remaining`` calls are left in its current window (as of that response)."""
+        with self._cond:
+            # Calls still in flight were started after Xero counted: they spend from what is left.
+            self._server_left = remaining - max(self._in_flight - 1, 0)
+            self._cond.notify_all()
+
+    def pause(self, seconds: float) -> None:
+        """No call starts for ``seconds`` (after a 429's Retry-After)."""
+        with self._cond:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+            self._cond.notify_all()
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class Limits:
+    """Every allowance the tap must stay within, and the call counts it reports."""
+
+    def __init__(
+        self,
+        *,
+        max_concurrent_per_tenant: int = TENANT_CONCURRENCY,
+        per_minute_per_tenant: int = TENANT_PER_MINUTE,
+        app_per_minute: int = APP_PER_MINUTE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_concurrent_per_tenant = max_concurrent_per_tenant
+        self.per_minute_per_tenant = per_minute_per_tenant
+        self._clock = clock
+        self.app = RateWindow(app_per_minute, None, clock=clock)
+        self._tenants: dict[str, RateWindow] = {}
+        self._lock = threading.Lock()
+        self.calls: collections.Counter[str] = collections.Counter()  # calls made, per tenant
+        self.day_left: dict[str, int] = {}  # X-DayLimit-Remaining, per tenant
+        self.waited_seconds = 0.0  # total time calls waited for an allowance
+
+    def tenant(self, tenant_id: str) -> RateWindow:
+        with self._lock:
+            window = self._tenants.get(tenant_id)
+            if window is None:
+                window = RateWindow(self.per_minute_per_tenant, self.max_concurrent_per_tenant, clock=self._clock)
+                self._tenants[tenant_id] = window
+            return window
+
+    @contextmanager
+    def slot(self, tenant_id: str) -> Iterator[None]:
+        """Hold one call's allowance for ``tenant_id`` (and the app) for the duration of the block."""
+        if self.day_left.get(tenant_id, 1) <= 0:
+            raise errors.DayLimitReached(tenant_id, None)
+        window = self.tenant(tenant_id)
+        # The tenant first: never hold app allowance while waiting on one tenant's window.
+        waited = window.acquire()
+        try:
+            waited += self.app.acquire()
+        except BaseException:
+            window.release()
+            raise
+        with self._lock:
+            self.calls[tenant_id] += 1
+            self.waited_seconds += waited
+        try:
+            yield
+        finally:
+            self.app.release()
+            window.release()
+
+    def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
+        """Read Xero's X-*Limit-Remaining headers from a response for ``tenant_id``."""
+        minute = _int_header(headers, "X-MinLimit-Remaining")
+        if minute is not None:
+            self.tenant(tenant_id).observe_remaining(minute)
+        app = _int_header(headers, "X-AppMinLimit-Remaining")
+        if app is not None:
+            self.app.observe_remaining(app)
+        day = _int_header(headers, "X-DayLimit-Remaining")
+        if day is not None:
+            with self._lock:
+                self.day_left[tenant_id] = day
+
+    def pause(self, tenant_id: str, seconds: float, *, app_wide: bool = False) -> None:
+        """After a minute 429: no call for this tenant (or the whole app) for ``seconds``."""
+        (self.app if app_wide else self.tenant(tenant_id)).pause(seconds)
+
+    def calls_last_minute(self, tenant_id: str) -> int:
+        window = self.tenant(tenant_id)
+        with window._cond:
+            now = self._clock()
+            return sum(1 for started in window._started if now - started < WINDOW_SECONDS)

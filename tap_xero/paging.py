@@ -1,0 +1,166 @@
+"""How a collection is split into calls, and the ordered look-ahead that fetches pages concurrently.
+
+Paging kinds (``endpoints.Paging``):
+
+- PAGE_SIZE: ``page=N&pageSize=M``; PAGE: ``page=N`` (100 a page). When the first response carries
+  ``pagination`` (``pageCount``), the remaining pages are fetched AHEAD, concurrently, by
+  ``ordered_lookahead``: at most ``max_ahead`` pages are in flight or waiting at any time (bounded memory),
+  and they are yielded strictly in page order. If later responses report more pages (records added while
+  paging), those are fetched too. Without ``pagination``, pages are fetched one by one until a short page.
+- OFFSET (Journals): ``offset=<last JournalNumber seen>``, one call after another until a short call.
+- NONE: one call.
+
+``ShiftGuard`` detects the page shift (a record modified while a sorted collection is paged moves to the
+end, so every later record moves one place up and one record at a page boundary is never served): it
+counts the distinct ids served against Xero's ``itemCount``. See client.py for what is done about it.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tap_xero.endpoints import FIXED_PAGE_SIZE, Paging
+
+T = TypeVar("T")
+
+# Fetch one call: extra query parameters in, decoded body out.
+FetchBody = Callable[[dict], dict]
+
+
+@dataclass
+class Page:
+    """One call's records and what its pagination said."""
+
+    number: int  # page number (or call number for OFFSET/NONE), from 1
+    records: list[dict]
+    page_count: int | None = None
+    item_count: int | None = None
+    server_time: str | None = None  # the envelope's DateTimeUTC
+
+
+def ordered_lookahead(
+    fetch: Callable[[int], T], numbers: Iterable[int], executor: Executor, max_ahead: int
+) -> Iterator[T]:
+    """``fetch(n)`` for each of ``numbers``, up to ``max_ahead`` at once, yielded in the order of ``numbers``.
+
+    At most ``max_ahead`` results exist at any time besides the one being consumed. A failure is raised
+    when its turn comes (the earlier results are yielded first). Abandoning the iterator cancels what has
+    not started.
+    """
+    pending: collections.deque[Future[T]] = collections.deque()
+    remaining = iter(numbers)
+    max_ahead = max(1, max_ahead)
+
+    def fill() -> None:
+        while len(pending) < max_ahead:
+            number = next(remaining, None)
+            if number is None:
+                return
+            pending.append(executor.submit(fetch, number))
+
+    try:
+        fill()
+        while pending:
+            result = pending.popleft().result()
+            fill()  # keep the pipe full while the consumer works on this result
+            yield result
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def page_from_body(number: int, body: dict, envelope_key: str) -> Page:
+    pagination = body.get("pagination") or {}
+    return Page(
+        number=number,
+        records=body.get(envelope_key) or [],
+        page_count=pagination.get("pageCount"),
+        item_count=pagination.get("itemCount"),
+        server_time=body.get("DateTimeUTC"),
+    )
+
+
+def iter_pages(
+    fetch_body: FetchBody,
+    paging: Paging,
+    envelope_key: str,
+    *,
+    page_size: int,
+    executor: Executor,
+    max_ahead: int,
+    offset_field: str = "JournalNumber",
+    start_offset: int = 0,
+) -> Iterator[Page]:
+    """Every page of one query, in order. ``fetch_body(extra_params)`` makes one call."""
+    if paging is Paging.NONE:
+        yield page_from_body(1, fetch_body({}), envelope_key)
+        return
+
+    if paging is Paging.OFFSET:
+        offset = start_offset
+        number = 1
+        while True:
+            page = page_from_body(number, fetch_body({"offset": offset}), envelope_key)
+            yield page
+            if len(page.records) < FIXED_PAGE_SIZE or not page.records:
+                return
+            last = page.records[-1].get(offset_field)
+            if last is None or last <= offset:
+                return  # no progress possible: stop rather than loop
+            offset = last
+            number += 1
+
+    per_page = page_size if paging is Paging.PAGE_SIZE else FIXED_PAGE_SIZE
+
+    def params(number: int) -> dict:
+        return {"page": number, "pageSize": per_page} if paging is Paging.PAGE_SIZE else {"page": number}
+
+    def fetch_page(number: int) -> Page:
+        return page_from_body(number, fetch_body(params(number)), envelope_key)
+
+    first = fetch_page(1)
+    yield first
+    if first.page_count is None:
+        # No pagination element: one page after another until a short one.
+        page = first
+        while len(page.records) >= per_page:
+            page = fetch_page(page.number + 1)
+            yield page
+        return
+
+    known = first.page_count
+    next_number = 2
+    while next_number <= known:
+        for page in ordered_lookahead(fetch_page, range(next_number, known + 1), executor, max_ahead):
+            yield page
+            if page.page_count is not None and page.page_count > known:
+                known = page.page_count  # records were added while paging: fetch the new pages too
+            next_number = page.number + 1
+
+
+class ShiftGuard:
+    """Distinct ids served by one sorted query, against the largest ``itemCount`` Xero reported."""
+
+    def __init__(self, id_field: str | None) -> None:
+        self.id_field = id_field
+        self.ids: set = set()
+        self.item_count: int | None = None
+
+    def observe_page(self, page: Page) -> None:
+        if page.item_count is not None:
+            self.item_count = max(self.item_count or 0, page.item_count)
+
+    def observe_record(self, record: dict) -> None:
+        if self.id_field is not None:
+            self.ids.add(record.get(self.id_field))
+
+    @property
+    def missing(self) -> int:
+        """How many records Xero counted that were never served (0 when unknown)."""
+        if self.item_count is None or self.id_field is None:
+            return 0
+        return max(self.item_count - len(self.ids), 0)
