@@ -427,10 +427,12 @@ class XeroSettings:
         if self.client_id and self.client_secret:
             return MODE_CLIENT_CREDENTIALS
         if self.client_id:
+            secret_source = "PAN_SEC_XERO_CLIENT_SECRET" if "client_id" in self.origins else "client_secret"
             raise ConfigError(
-                describe_setting("client_secret", self.origins),
-                "client_id is set but there is no client_secret, refresh_token or access_token",
-                "set client_secret for a Custom Connection, or run `tap-xero auth` to get a refresh token",
+                "client_secret",
+                f"{describe_setting('client_id', self.origins)} is set but there is no client_secret, "
+                "refresh_token or access_token",
+                f"set {secret_source} for a Custom Connection, or run `tap-xero auth` to get a refresh token",
             )
         raise ConfigError(
             "access_token", "nothing to authenticate with",
