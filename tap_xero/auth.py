@@ -225,7 +225,7 @@ class XeroAuthenticator(OAuthAuthenticator):
             if rejected_token == self._forced_token:
                 return False  # a token fetched because of a 401 was refused too: renewing again won't help
             self.logger.info("Xero refused the access token (401); renewing it once.")
-            self._renew()
+            self._renew(rejected=rejected_token)
             self._forced_token = self.access_token
             return True
 
@@ -260,7 +260,7 @@ class XeroAuthenticator(OAuthAuthenticator):
         left = self._expires_at - now
         if left < self.settings.token_refresh_margin_seconds:
             raise AuthError(
-                f"The access token ({describe_setting('access_token', self.settings.origins)}) expires at "
+                f"The token in {describe_setting('access_token', self.settings.origins)} expires at "
                 f"{_utc_text(self._expires_at)}, in {int(left)} s, before the run can finish, and it cannot be "
                 "renewed without a refresh token. Start the run with a fresh token, or configure refresh_token "
                 "with client_id and client_secret (or lower token_refresh_margin_seconds)."
@@ -339,7 +339,8 @@ class XeroAuthenticator(OAuthAuthenticator):
         self._response_scope = scope
         self.auth_headers["Authorization"] = f"Bearer {token}"
 
-    def _renew(self) -> None:
+    def _renew(self, rejected: str | None = None) -> None:
+        """Get a new access token; ``rejected``: the one Xero refused (renew even if it looks fresh)."""
         if self.mode == MODE_CLIENT_CREDENTIALS:
             form = {"grant_type": "client_credentials"}
             if self.settings.scopes:
@@ -350,7 +351,7 @@ class XeroAuthenticator(OAuthAuthenticator):
             return
         with self._store.locked():
             self._adopt_newer_stored_token()
-            if self._is_fresh():
+            if self._is_fresh() and self.access_token != rejected:
                 return  # another process refreshed while we waited for the lock
             assert self.refresh_token is not None
             payload = self._request_token({"grant_type": "refresh_token", "refresh_token": self.refresh_token})
@@ -424,7 +425,7 @@ class XeroAuthenticator(OAuthAuthenticator):
         if self._expires_at is not None:
             ago = f" ({int(self._clock() - self._expires_at)} s ago)"
         return (
-            f"The access token ({describe_setting('access_token', self.settings.origins)}) expired at {when}{ago} "
+            f"The token in {describe_setting('access_token', self.settings.origins)} expired at {when}{ago} "
             "and cannot be renewed: there is no refresh token. Start the run with a fresh token (your "
             "platform renews it when it starts a run), or configure refresh_token with client_id and client_secret."
         )
