@@ -43,14 +43,17 @@ class RateWindow:
         max_concurrent: int | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        window_seconds: float = WINDOW_SECONDS,
     ) -> None:
         self.per_minute = per_minute
+        self.window_seconds = window_seconds
         self.max_concurrent = max_concurrent
         self._clock = clock
         self._cond = threading.Condition()
         self._started: collections.deque[float] = collections.deque()  # start times within the window
         self._in_flight = 0
         self._server_left: int | None = None  # what Xero last said is left, minus calls since
+        self._server_seen_at = 0.0
         self._paused_until = 0.0
 
     @property
@@ -59,19 +62,18 @@ class RateWindow:
 
     def _wait_seconds(self, now: float) -> float:
         """0 when a call may start now, else how long to wait before checking again."""
-        while self._started and now - self._started[0] >= WINDOW_SECONDS:
+        while self._started and now - self._started[0] >= self.window_seconds:
             self._started.popleft()
         waits = [0.0]
         if self._paused_until > now:
             waits.append(self._paused_until - now)
         if len(self._started) >= self.per_minute:
-            waits.append(self._started[0] + WINDOW_SECONDS - now)
+            waits.append(self._started[0] + self.window_seconds - now)
         if self._server_left is not None and self._server_left <= 0:
-            # Xero's window resets within a minute of the oldest call we know of in it;
-            # past that we know nothing better than our own window, so stop trusting the stale count.
-            reset_at = (self._started[0] if self._started else now) + WINDOW_SECONDS
+            # Xero's fixed window resets within one window length of the response that said so.
+            reset_at = self._server_seen_at + self.window_seconds
             if reset_at <= now:
-                self._server_left = None
+                self._server_left = None  # a new window: nothing known until the next response
             else:
                 waits.append(reset_at - now)
         wait = max(waits)
@@ -105,6 +107,7 @@ class RateWindow:
         with self._cond:
             # Calls still in flight were started after Xero counted: they spend from what is left.
             self._server_left = remaining - max(self._in_flight - 1, 0)
+            self._server_seen_at = self._clock()
             self._cond.notify_all()
 
     def pause(self, seconds: float) -> None:
@@ -132,11 +135,13 @@ class Limits:
         per_minute_per_tenant: int = TENANT_PER_MINUTE,
         app_per_minute: int = APP_PER_MINUTE,
         clock: Callable[[], float] = time.monotonic,
+        window_seconds: float = WINDOW_SECONDS,
     ) -> None:
         self.max_concurrent_per_tenant = max_concurrent_per_tenant
+        self.window_seconds = window_seconds
         self.per_minute_per_tenant = per_minute_per_tenant
         self._clock = clock
-        self.app = RateWindow(app_per_minute, None, clock=clock)
+        self.app = RateWindow(app_per_minute, None, clock=clock, window_seconds=window_seconds)
         self._tenants: dict[str, RateWindow] = {}
         self._lock = threading.Lock()
         self.calls: collections.Counter[str] = collections.Counter()  # calls made, per tenant
@@ -147,7 +152,10 @@ class Limits:
         with self._lock:
             window = self._tenants.get(tenant_id)
             if window is None:
-                window = RateWindow(self.per_minute_per_tenant, self.max_concurrent_per_tenant, clock=self._clock)
+                window = RateWindow(
+                    self.per_minute_per_tenant, self.max_concurrent_per_tenant,
+                    clock=self._clock, window_seconds=self.window_seconds,
+                )
                 self._tenants[tenant_id] = window
             return window
 
@@ -194,4 +202,4 @@ class Limits:
         window = self.tenant(tenant_id)
         with window._cond:
             now = self._clock()
-            return sum(1 for started in window._started if now - started < WINDOW_SECONDS)
+            return sum(1 for started in window._started if now - started < self.window_seconds)

@@ -1,0 +1,185 @@
+"""XeroClient over real HTTP against a stub server: retries, refresh-once, errors, exact decimals."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from decimal import Decimal
+
+import pytest
+
+from tap_xero import errors
+from tap_xero.http import XeroClient
+
+from stub_xero import StubAuth, StubXero, envelope
+
+TENANT = "11111111-1111-1111-1111-111111111111"
+
+
+def make_client(stub: StubXero, auth=None, **kw) -> XeroClient:
+    kw.setdefault("timeout", 2.0)
+    kw.setdefault("retry_base_seconds", 0.01)
+    kw.setdefault("retry_max_wait_seconds", 0.05)
+    kw.setdefault("max_retry_seconds", 5.0)
+    return XeroClient(stub.url, auth or StubAuth(), logger=logging.getLogger("test"), **kw)
+
+
+def sequence(*replies):
+    """A handler answering with ``replies`` in turn, then repeating the last one."""
+    it = itertools.chain(replies, itertools.repeat(replies[-1]))
+    return lambda request: next(it)
+
+
+OK = (200, {"Content-Type": "application/json"}, envelope("Invoices", [{"InvoiceID": "a", "Total": 1.10}]))
+
+
+def test_ok_body_decoded_with_exact_decimals_and_headers_sent():
+    with StubXero(sequence((200, {}, '{"Invoices": [{"Total": 0.1, "Qty": 3, "Big": 12345678901234567.89}]}'))) as stub:
+        body = make_client(stub).get_json(TENANT, "Invoices", params={"page": 2}, headers={"If-Modified-Since": "x"})
+    record = body["Invoices"][0]
+    assert record["Total"] == Decimal("0.1") and isinstance(record["Total"], Decimal)
+    assert record["Qty"] == 3 and isinstance(record["Qty"], int)
+    assert record["Big"] == Decimal("12345678901234567.89")
+    request = stub.requests[0]
+    assert request.path == "Invoices" and request.query == {"page": "2"}
+    assert request.headers["authorization"] == "Bearer token-1"
+    assert request.headers["xero-tenant-id"] == TENANT
+    assert request.headers["if-modified-since"] == "x"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        (500, {}, '{"Message": "boom"}'),
+        (503, {"Content-Type": "text/plain"}, "The Xero API is currently offline for maintenance"),
+        (502, {}, "<html>bad gateway</html>"),
+        (200, {"X-Stub-Truncate": "1"}, '{"Invoices": [{"Invo'),
+        (200, {}, '{"Invoices": [{"Invo'),  # complete response, invalid JSON
+        (200, {"X-Stub-Drop": "1"}, ""),  # connection closed without an answer
+    ],
+    ids=["500", "503-plain", "502-html", "truncated", "bad-json", "reset"],
+)
+def test_transient_faults_are_retried(fault):
+    with StubXero(sequence(fault, fault, OK)) as stub:
+        client = make_client(stub)
+        body = client.get_json(TENANT, "Invoices")
+    assert body["Invoices"][0]["InvoiceID"] == "a"
+    assert len(stub.requests) == 3
+    assert client.retries == 2
+
+
+def test_timeouts_are_retried():
+    calls = itertools.count()
+
+    def slow_then_ok(request):
+        if next(calls) == 0:
+            time.sleep(0.6)
+        return OK
+
+    with StubXero(slow_then_ok) as stub:
+        body = make_client(stub, timeout=0.3).get_json(TENANT, "Invoices")
+    assert body["Invoices"] and len(stub.requests) == 2
+
+
+def test_retries_stop_after_bounded_total_time():
+    with StubXero(sequence((500, {}, "down"))) as stub:
+        client = make_client(stub, max_retry_seconds=0.5)
+        began = time.monotonic()
+        with pytest.raises(errors.XeroApiError) as raised:
+            client.get_json(TENANT, "Invoices")
+    elapsed = time.monotonic() - began
+    assert elapsed < 2.0
+    assert len(stub.requests) >= 3
+    assert "kept failing" in str(raised.value)
+
+
+def test_401_refreshes_once_and_retries_with_the_new_token():
+    unauthorized = (401, {}, {"Title": "Unauthorized", "Status": 401, "Detail": "TokenExpired: token expired"})
+    with StubXero(sequence(unauthorized, OK)) as stub:
+        auth = StubAuth()
+        body = make_client(stub, auth).get_json(TENANT, "Invoices")
+    assert body["Invoices"]
+    assert auth.refreshes == 1
+    assert [r.headers["authorization"] for r in stub.requests] == ["Bearer token-1", "Bearer token-2"]
+
+
+def test_second_401_is_an_auth_error_without_the_token():
+    unauthorized = (401, {}, {"Title": "Unauthorized", "Detail": "TokenExpired: Bearer token-2 expired"})
+    with StubXero(sequence(unauthorized)) as stub:
+        auth = StubAuth()
+        with pytest.raises(errors.AuthError) as raised:
+            make_client(stub, auth).get_json(TENANT, "Invoices")
+    assert auth.refreshes == 1 and len(stub.requests) == 2
+    assert raised.value.status == 401
+    assert raised.value.exit_code == errors.EXIT_AUTH
+    assert "token-2" not in str(raised.value)
+
+
+def test_refresh_that_cannot_help_stops_at_once():
+    with StubXero(sequence((401, {}, {"Detail": "TokenExpired"}))) as stub:
+        auth = StubAuth(refresh_ok=False)
+        with pytest.raises(errors.AuthError):
+            make_client(stub, auth).get_json(TENANT, "Invoices")
+    assert len(stub.requests) == 1
+
+
+def test_authorization_unsuccessful_is_not_a_token_problem():
+    with StubXero(sequence((401, {}, {"Title": "Unauthorized", "Detail": "AuthorizationUnsuccessful"}))) as stub:
+        auth = StubAuth()
+        with pytest.raises(errors.XeroApiError) as raised:
+            make_client(stub, auth).get_json(TENANT, "Journals")
+    assert auth.refreshes == 0 and raised.value.status == 401
+    assert "scope" in str(raised.value)
+
+
+def test_400_carries_xeros_validation_messages():
+    body = {
+        "ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
+        "Elements": [{"ValidationErrors": [{"Message": "Invoice not of valid status for modification"}]}],
+    }
+    with StubXero(sequence((400, {}, body))) as stub:
+        with pytest.raises(errors.XeroApiError) as raised:
+            make_client(stub).get_json(TENANT, "Invoices")
+    text = str(raised.value)
+    assert "A validation exception occurred" in text
+    assert "Invoice not of valid status for modification" in text
+    assert raised.value.status == 400 and len(stub.requests) == 1
+
+
+@pytest.mark.parametrize(("status", "words"), [(403, "not connected"), (404, "no such"), (410, "retired")])
+def test_client_errors_are_clear_and_not_retried(status, words):
+    with StubXero(sequence((status, {}, {"Title": "x"}))) as stub:
+        with pytest.raises(errors.XeroApiError) as raised:
+            make_client(stub).get_json(TENANT, "Receipts")
+    assert raised.value.status == status and words in str(raised.value)
+    assert len(stub.requests) == 1
+
+
+def test_minute_429_waits_retry_after_then_succeeds():
+    limited = (429, {"Retry-After": "1", "X-Rate-Limit-Problem": "minute"}, "")
+    with StubXero(sequence(limited, OK)) as stub:
+        make_client(stub).get_json(TENANT, "Invoices")
+    first, second = stub.requests
+    assert 0.9 <= second.at - first.at < 2.5
+
+
+def test_day_429_raises_day_limit_with_retry_after():
+    limited = (429, {"Retry-After": "43200", "X-Rate-Limit-Problem": "day"}, "")
+    with StubXero(sequence(limited)) as stub:
+        with pytest.raises(errors.DayLimitReached) as raised:
+            make_client(stub).get_json(TENANT, "Invoices")
+    assert raised.value.retry_after_seconds == 43200
+    assert raised.value.exit_code == errors.EXIT_DAY_LIMIT
+    assert len(stub.requests) == 1
+
+
+def test_day_limit_remaining_zero_stops_before_the_next_call():
+    spent = (200, {"X-DayLimit-Remaining": "0"}, envelope("Invoices", []))
+    with StubXero(sequence(spent)) as stub:
+        client = make_client(stub)
+        client.get_json(TENANT, "Invoices")
+        with pytest.raises(errors.DayLimitReached):
+            client.get_json(TENANT, "Invoices")
+    assert len(stub.requests) == 1
+    assert client.limits.day_left[TENANT] == 0

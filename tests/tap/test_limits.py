@@ -1,0 +1,111 @@
+"""The limiter: sliding minute window, Xero's remaining counts, 429 pauses, concurrency with a real server."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from stub_xero import StubAuth, StubXero, envelope
+
+from tap_xero.http import XeroClient
+from tap_xero.limits import Limits, RateWindow
+
+WINDOW = 0.4  # seconds standing in for Xero's minute
+
+
+def start_times(window: RateWindow, count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        window.acquire()
+        times.append(time.monotonic())
+        window.release()
+    return times
+
+
+def test_sliding_window_keeps_calls_per_window():
+    window = RateWindow(3, None, window_seconds=WINDOW)
+    times = start_times(window, 6)
+    assert times[2] - times[0] < WINDOW / 2  # the first three go at once
+    for earlier, later in zip(times, times[3:]):
+        assert later - earlier >= WINDOW * 0.95  # never four in one window
+
+
+def test_server_remaining_zero_waits_for_a_new_window():
+    window = RateWindow(60, None, window_seconds=WINDOW)
+    window.acquire()
+    window.observe_remaining(0)  # another process spent the allowance
+    window.release()
+    began = time.monotonic()
+    window.acquire()
+    assert time.monotonic() - began >= WINDOW * 0.9
+    window.release()
+    began = time.monotonic()
+    window.acquire()  # a new window: no waiting
+    assert time.monotonic() - began < WINDOW / 4
+
+
+def test_server_remaining_counts_down_with_calls_started_after_it():
+    window = RateWindow(60, None, window_seconds=WINDOW)
+    window.observe_remaining(2)
+    times = start_times(window, 3)
+    assert times[1] - times[0] < WINDOW / 4
+    assert times[2] - times[0] >= WINDOW * 0.8
+
+
+def test_pause_after_429_applies_to_one_tenant_only():
+    limits = Limits(window_seconds=WINDOW)
+    limits.pause("a", 0.5)
+    began = time.monotonic()
+    with limits.slot("b"):
+        assert time.monotonic() - began < 0.1
+    with limits.slot("a"):
+        assert time.monotonic() - began >= 0.45
+
+
+def test_app_window_holds_across_tenants():
+    limits = Limits(app_per_minute=4, window_seconds=WINDOW)
+    starts = []
+    for tenant in ["a", "b", "c", "d", "e", "f"]:
+        with limits.slot(tenant):
+            starts.append(time.monotonic())
+    assert starts[3] - starts[0] < WINDOW / 2
+    assert starts[4] - starts[0] >= WINDOW * 0.95
+    assert limits.calls == {t: 1 for t in "abcdef"}
+
+
+def test_concurrency_cap_per_tenant_with_a_real_threaded_server():
+    per_tenant_in_flight: dict[str, int] = {}
+    per_tenant_max: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def slow(request):
+        tenant = request.headers["xero-tenant-id"]
+        with lock:
+            per_tenant_in_flight[tenant] = per_tenant_in_flight.get(tenant, 0) + 1
+            per_tenant_max[tenant] = max(per_tenant_max.get(tenant, 0), per_tenant_in_flight[tenant])
+        time.sleep(0.05)
+        with lock:
+            per_tenant_in_flight[tenant] -= 1
+        return 200, {}, envelope("Invoices", [])
+
+    with StubXero(slow) as stub:
+        client = XeroClient(stub.url, StubAuth(), timeout=5, max_concurrent_per_tenant=3,
+                            logger=logging.getLogger("test"))
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda i: client.get_json("ab"[i % 2], "Invoices"), range(24)))
+    assert per_tenant_max == {"a": 3, "b": 3}  # the cap reached and never passed, per tenant
+    assert stub.max_in_flight == 6  # tenants progress in parallel
+
+
+def test_minute_remaining_header_is_read_proactively():
+    with StubXero(lambda r: (200, {"X-MinLimit-Remaining": "0", "X-DayLimit-Remaining": "4321"},
+                             envelope("Invoices", []))) as stub:
+        limits = Limits(window_seconds=WINDOW)
+        client = XeroClient(stub.url, StubAuth(), timeout=5, limits=limits, logger=logging.getLogger("t"))
+        client.get_json("a", "Invoices")
+        client.get_json("a", "Invoices")
+    first, second = stub.requests
+    assert second.at - first.at >= WINDOW * 0.9
+    assert limits.day_left == {"a": 4321}

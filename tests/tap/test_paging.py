@@ -1,0 +1,162 @@
+"""Paging: ordered look-ahead (order, concurrency, bounded memory), each paging kind, the shift guard."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tap_xero.endpoints import Paging
+from tap_xero.paging import Page, ShiftGuard, iter_pages, ordered_lookahead
+
+
+@pytest.fixture
+def pool():
+    with ThreadPoolExecutor(8) as executor:
+        yield executor
+
+
+def test_lookahead_yields_in_order_with_bounded_results_alive(pool):
+    alive = 0
+    most_alive = 0
+    lock = threading.Lock()
+    rng = random.Random(3)
+
+    def fetch(n):
+        nonlocal alive, most_alive
+        time.sleep(rng.random() / 100)  # finish out of order
+        with lock:
+            alive += 1
+            most_alive = max(most_alive, alive)
+        return n
+
+    seen = []
+    for n in ordered_lookahead(fetch, range(1, 41), pool, max_ahead=4):
+        seen.append(n)
+        time.sleep(0.002)
+        with lock:
+            alive -= 1  # consumed and dropped
+    assert seen == list(range(1, 41))
+    assert most_alive <= 5  # max_ahead waiting or in flight, plus the one being consumed
+
+
+def test_lookahead_runs_concurrently(pool):
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    def fetch(n):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.03)
+        with lock:
+            running -= 1
+        return n
+
+    began = time.monotonic()
+    assert list(ordered_lookahead(fetch, range(12), pool, max_ahead=4)) == list(range(12))
+    assert most == 4
+    assert time.monotonic() - began < 12 * 0.03 * 0.6
+
+
+def test_lookahead_raises_a_failure_in_its_turn(pool):
+    def fetch(n):
+        if n == 3:
+            raise RuntimeError("page 3 failed")
+        return n
+
+    got = []
+    with pytest.raises(RuntimeError, match="page 3"):
+        for n in ordered_lookahead(fetch, range(1, 10), pool, max_ahead=4):
+            got.append(n)
+    assert got == [1, 2]
+
+
+def paged_source(total: int, per_page: int, with_pagination: bool = True, grow_after: int | None = None):
+    """fetch_body for a collection of ``total`` ids; ``grow_after``: one record is added after that call."""
+    calls = []
+    state = {"total": total}
+
+    def fetch_body(extra):
+        calls.append(dict(extra))
+        if grow_after is not None and len(calls) == grow_after:
+            state["total"] += per_page
+        n = state["total"]
+        page = extra.get("page", 1)
+        ids = list(range(n))[(page - 1) * per_page: page * per_page]
+        body = {"Things": [{"ID": i} for i in ids], "DateTimeUTC": "/Date(0)/"}
+        if with_pagination:
+            body["pagination"] = {"page": page, "pageSize": per_page, "pageCount": -(-n // per_page), "itemCount": n}
+        return body
+
+    return fetch_body, calls
+
+
+def ids(pages):
+    return [r["ID"] for p in pages for r in p.records]
+
+
+def test_page_size_paging_fetches_every_page_once(pool):
+    fetch_body, calls = paged_source(2500, 1000)
+    pages = list(iter_pages(fetch_body, Paging.PAGE_SIZE, "Things", page_size=1000, executor=pool, max_ahead=5))
+    assert ids(pages) == list(range(2500))
+    assert sorted(c["page"] for c in calls) == [1, 2, 3]
+    assert all(c["pageSize"] == 1000 for c in calls)
+    assert pages[0].page_count == 3 and pages[0].item_count == 2500
+
+
+def test_pages_added_while_paging_are_fetched_too(pool):
+    fetch_body, calls = paged_source(300, 100, grow_after=2)
+    pages = list(iter_pages(fetch_body, Paging.PAGE, "Things", page_size=1000, executor=pool, max_ahead=1))
+    assert ids(pages) == list(range(400))
+    assert "pageSize" not in calls[0]
+
+
+def test_without_pagination_pages_until_a_short_one(pool):
+    fetch_body, calls = paged_source(250, 100, with_pagination=False)
+    pages = list(iter_pages(fetch_body, Paging.PAGE, "Things", page_size=1000, executor=pool, max_ahead=5))
+    assert ids(pages) == list(range(250))
+    assert [c["page"] for c in calls] == [1, 2, 3]
+
+
+def test_exact_multiple_without_pagination_ends_on_an_empty_page(pool):
+    fetch_body, calls = paged_source(200, 100, with_pagination=False)
+    pages = list(iter_pages(fetch_body, Paging.PAGE, "Things", page_size=1000, executor=pool, max_ahead=5))
+    assert ids(pages) == list(range(200)) and len(calls) == 3
+
+
+def test_offset_paging_follows_the_last_journal_number(pool):
+    journals = [{"JournalNumber": n} for n in range(1, 251)]
+    calls = []
+
+    def fetch_body(extra):
+        calls.append(extra["offset"])
+        return {"Journals": [j for j in journals if j["JournalNumber"] > extra["offset"]][:100]}
+
+    pages = list(iter_pages(fetch_body, Paging.OFFSET, "Journals", page_size=1000, executor=pool, max_ahead=5,
+                            start_offset=0))
+    assert [j["JournalNumber"] for p in pages for j in p.records] == list(range(1, 251))
+    assert calls == [0, 100, 200]
+
+
+def test_no_paging_is_one_call(pool):
+    calls = []
+    pages = list(iter_pages(lambda extra: calls.append(extra) or {"Things": [{"ID": 1}]}, Paging.NONE, "Things",
+                            page_size=1000, executor=pool, max_ahead=5))
+    assert ids(pages) == [1] and calls == [{}]
+
+
+def test_shift_guard_counts_distinct_ids_against_item_count():
+    guard = ShiftGuard("ID")
+    guard.observe_page(Page(1, [], item_count=3))
+    for record in [{"ID": "a"}, {"ID": "b"}, {"ID": "a"}]:
+        guard.observe_record(record)
+    assert guard.missing == 1
+    guard.observe_record({"ID": "c"})
+    assert guard.missing == 0
+    assert ShiftGuard(None).missing == 0
