@@ -1,0 +1,218 @@
+"""The tap's webhook side: which events a run processes, and the targeted sync of what they name.
+
+Two sources of events:
+
+- a durable queue (setting ``webhook_queue_path``, filled by ``tap-xero-webhooks serve``). Each
+  Invoices/Contacts/CreditNotes partition (tenant) keeps ``webhook_position`` in its Singer state:
+  the last queue position whose events it has processed. A run whose partition already has a
+  baseline (an incremental bookmark and a position) fetches only the resources named by the events
+  after that position, by ``IDs=`` in batches of 50 (CreditNotes, which have no IDs filter, one by
+  one), instead of paging the collection. The position is saved only after the records of its
+  events were written, so each event is processed at least once and a failed run loses none.
+  A run without a baseline (or with ``webhook_targeted_sync: false``, e.g. a nightly catch-up for
+  edits that raise no webhook) syncs normally and then records the queue position it started at.
+- a platform webhook run (``PAN_CTX_RUN_MODE=webhook``): the events of ``PAN_CTX_RUN_TRIGGERS``,
+  each trigger's signature verified first; only those events are synced and no queue position is
+  read or written (the platform owns delivery).
+
+Targeted runs never move the incremental bookmark (``replication_key_value``): records fetched by
+id are newer than changes not yet announced, and moving it would hide those from the next
+incremental run.
+
+Each run reads the queue up to the position it saw first (``end_position``): events that arrive
+during the run wait for the next one, so the run ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from tap_xero import errors
+from tap_xero.endpoints import WEBHOOK_CATEGORIES, Endpoint, Paging
+from tap_xero.webhooks.queue import EventQueue
+from tap_xero.webhooks.triggers import is_webhook_run, webhook_run_events
+
+logger = logging.getLogger(__name__)
+
+POSITION_KEY = "webhook_position"
+IDS_PER_CALL = 50
+READ_WINDOW = 5000  # events read from the queue at a time; their ids are fetched once each
+WEBHOOK_EVENTS_STREAM = "webhook_events"
+TARGETED_SETTING = "webhook_targeted_sync"
+
+
+class WebhookSync:
+    """The events one tap run processes: a queue (durable or in memory) up to ``end_position``."""
+
+    def __init__(self, queue: EventQueue, *, platform_run: bool, targeted: bool = True) -> None:
+        self.queue = queue
+        self.platform_run = platform_run
+        self.targeted = targeted or platform_run
+        self.end_position = queue.max_position()
+
+    @classmethod
+    def for_platform_run(cls, events: list[dict[str, Any]]) -> WebhookSync:
+        queue = EventQueue(":memory:")
+        queue.append(events)  # also drops the platform's repeated deliveries of one event
+        return cls(queue, platform_run=True)
+
+    def entries(self, after: int) -> Iterator[list[tuple[int, str, dict[str, Any]]]]:
+        """Windows of ``(position, received_at, event)`` after ``after``, up to ``end_position``."""
+        position = after
+        while position < self.end_position:
+            window = [e for e in self.queue.entries_after(position, READ_WINDOW) if e[0] <= self.end_position]
+            if not window:
+                return
+            yield window
+            position = window[-1][0]
+
+
+_syncs: weakref.WeakKeyDictionary[Any, WebhookSync | None] = weakref.WeakKeyDictionary()
+_syncs_lock = threading.Lock()
+
+
+def webhook_sync(tap: Any) -> WebhookSync | None:
+    """This run's WebhookSync (built once per tap; None without a queue and outside webhook runs).
+
+    In a platform webhook run this verifies every trigger's signature and raises
+    ``triggers.WebhookTriggerError`` (or ``ConfigError`` without a key) when one fails.
+    """
+    with _syncs_lock:
+        if tap in _syncs:
+            return _syncs[tap]
+        settings = tap.settings
+        sync: WebhookSync | None = None
+        if is_webhook_run():
+            events = webhook_run_events(settings.webhook_key)
+            logger.info("Webhook run: %d verified event(s) from the platform's triggers", len(events))
+            sync = WebhookSync.for_platform_run(events)
+        elif settings.webhook_queue_path:
+            targeted = tap.config.get(TARGETED_SETTING)
+            sync = WebhookSync(EventQueue(settings.webhook_queue_path), platform_run=False,
+                               targeted=True if targeted is None else bool(targeted))
+        _syncs[tap] = sync
+        return sync
+
+
+def prepare_run(tap: Any) -> None:
+    """Before any request: verify a webhook run's triggers and keep only the streams webhooks cover."""
+    sync = webhook_sync(tap)
+    if sync is None or not sync.platform_run:
+        return
+    for stream in tap.streams.values():
+        if not _webhook_covered(stream):
+            stream.selected = False
+
+
+def _webhook_covered(stream: Any) -> bool:
+    if stream.name == WEBHOOK_EVENTS_STREAM:
+        return True
+    endpoint = getattr(stream, "endpoint", None)
+    parent = getattr(stream, "parent_stream_type", None)
+    if parent is not None:
+        endpoint = getattr(parent, "endpoint", None)
+    return bool(endpoint and endpoint.webhook_category in WEBHOOK_CATEGORIES)
+
+
+def tenant_records(stream: Any, context: dict, normal: Callable[[str, dict], Iterator[dict]]) -> Iterator[dict]:
+    """A XeroStream's records for one tenant: targeted when webhooks allow, else ``normal(tenant_id, context)``."""
+    tenant_id = context["tenant_id"]
+    endpoint: Endpoint | None = stream.endpoint
+    sync = webhook_sync(stream._tap)
+    if sync is None or endpoint is None or endpoint.webhook_category not in WEBHOOK_CATEGORIES:
+        yield from normal(tenant_id, context)
+        return
+    if sync.platform_run:
+        yield from _targeted_records(stream, context, sync, after=0, save=False)
+        return
+    state = stream.get_context_state(context)
+    position = state.get(POSITION_KEY)
+    has_baseline = position is not None and state.get("replication_key_value") is not None
+    if has_baseline and int(position) > sync.end_position:
+        logger.warning(
+            "Stream '%s', tenant %s: saved webhook position %s is beyond the queue's last (%d): the queue file "
+            "was replaced. Syncing incrementally instead.", stream.name, tenant_id, position, sync.end_position,
+        )
+        has_baseline = False
+    if sync.targeted and has_baseline:
+        yield from _targeted_records(stream, context, sync, after=int(position), save=stream.selected)
+        return
+    # Events up to end_position describe changes made before this sync started: it covers them.
+    yield from normal(tenant_id, context)
+    if stream.selected:
+        _save_position(stream, context, sync.end_position)
+
+
+def _targeted_records(stream: Any, context: dict, sync: WebhookSync, *, after: int, save: bool) -> Iterator[dict]:
+    from tap_xero.paging import Page
+
+    tenant_id = context["tenant_id"]
+    endpoint: Endpoint = stream.endpoint
+    fetched = 0
+    for window in sync.entries(after):
+        ids = list(dict.fromkeys(
+            event["resourceId"] for _, _, event in window
+            if event["tenantId"] == tenant_id and event["eventCategory"] == endpoint.webhook_category
+        ))
+        for number, records in enumerate(fetch_changed(stream.client, tenant_id, endpoint, ids,
+                                                       _targeted_params(stream)), 1):
+            fetched += len(records)
+            yield from stream._page_records(Page(number, records), tenant_id, None, None, None)
+        if save:
+            _save_position(stream, context, window[-1][0])
+    logger.info("Stream '%s', tenant %s: targeted sync fetched %d changed record(s)", stream.name, tenant_id, fetched)
+
+
+def _targeted_params(stream: Any) -> dict[str, Any]:
+    params = dict(stream._base_params())
+    params.pop("order", None)  # one small answer: nothing to order
+    return params
+
+
+def fetch_changed(client: Any, tenant_id: str, endpoint: Endpoint, ids: list[str],
+                  params: dict[str, Any]) -> Iterator[list[dict]]:
+    """The current version of each of ``ids``, as lists of raw records (one list per call).
+
+    ``IDs=`` in batches of IDS_PER_CALL where the endpoint accepts it (with ``page=1``, since Xero
+    returns line items only on paged reads), else ``GET {path}/{id}`` one by one (a 404 means gone).
+    Calls run ahead within the tenant's concurrency allowance, results in order.
+    """
+    from tap_xero.paging import ordered_lookahead
+
+    if not ids:
+        return
+    if endpoint.ids_filter:
+        batches = [ids[i:i + IDS_PER_CALL] for i in range(0, len(ids), IDS_PER_CALL)]
+
+        def fetch(number: int) -> list[dict]:
+            query = {**params, "IDs": ",".join(batches[number])}
+            if endpoint.paging is Paging.PAGE_SIZE:
+                query.update(page=1, pageSize=max(IDS_PER_CALL, len(batches[number])))
+            return client.get_json(tenant_id, endpoint.path, query).get(endpoint.envelope_key) or []
+
+        count = len(batches)
+    else:
+        def fetch(number: int) -> list[dict]:
+            try:
+                body = client.get_json(tenant_id, f"{endpoint.path}/{ids[number]}", params or None)
+            except errors.XeroApiError as exc:
+                if exc.status == 404:
+                    return []
+                raise
+            return body.get(endpoint.envelope_key) or []
+
+        count = len(ids)
+    yield from ordered_lookahead(fetch, range(count), client.executor, client.max_concurrent_per_tenant)
+
+
+def _save_position(stream: Any, context: dict, position: int) -> None:
+    state = stream.get_context_state(context)
+    if state.get(POSITION_KEY) == position:
+        return
+    state[POSITION_KEY] = position
+    stream.state_manager.is_flushed = False
+    stream._write_state_message()
