@@ -1,0 +1,137 @@
+"""Fidelity: the sandbox's responses validate against the official spec's response schemas.
+
+The schemas come from ``tests/spec/accounting_schemas.json``, generated from
+``../shared/xero-openapi/xero_accounting.yaml`` by ``scripts/generate_schemas.py``
+(its freshness is checked by ``tests/tap/test_schemas.py`` when ../shared is
+present), so these tests also run where the spec is not. Every collection
+endpoint is asked with pages and each filter it honours, every report once; each
+body must validate, and every field the spec marks ``x-is-msdate`` /
+``x-is-msdate-time`` must hold a ``/Date(ms±hhmm)/`` string.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from tap_xero.endpoints import ENDPOINTS, REPORTS, Endpoint, Paging
+
+BUNDLE_PATH = Path(__file__).resolve().parent.parent / "spec" / "accounting_schemas.json"
+COMPONENTS = json.loads(BUNDLE_PATH.read_text())["components"]
+MS_DATE = re.compile(r"^/Date\(-?\d+([+-]\d{4})?\)/$")
+REF = "#/components/schemas/"
+TENANT_WITH_CLASSIC_EXPENSES = 0
+IMS_EARLY = "2000-01-01T00:00:00"
+
+
+def _validator(schema_name: str) -> Draft202012Validator:
+    return Draft202012Validator({"$ref": REF + schema_name, "components": COMPONENTS})
+
+
+def _resolve(schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = COMPONENTS["schemas"][schema["$ref"].removeprefix(REF)]
+    return schema
+
+
+def msdate_problems(value, schema: dict, where: str = "$") -> list[str]:
+    """Fields marked x-is-msdate(-time) in the spec whose value is not a /Date(...)/ string."""
+    schema = _resolve(schema)
+    problems: list[str] = []
+    if (schema.get("x-is-msdate") or schema.get("x-is-msdate-time")) and value is not None:
+        if not (isinstance(value, str) and MS_DATE.match(value)):
+            problems.append(f"{where} = {value!r}")
+    for branch in schema.get("allOf", ()) + schema.get("oneOf", ()) + schema.get("anyOf", ()):
+        problems += msdate_problems(value, branch, where)
+    if isinstance(value, dict):
+        for key, inner in schema.get("properties", {}).items():
+            if key in value:
+                problems += msdate_problems(value[key], inner, f"{where}.{key}")
+    elif isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            problems += msdate_problems(item, schema["items"], f"{where}[{index}]")
+    return problems
+
+
+def assert_faithful(body: dict, schema_name: str) -> None:
+    errors = sorted(_validator(schema_name).iter_errors(body), key=lambda e: list(e.absolute_path))
+    shown = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:10]]
+    assert not errors, f"{len(errors)} schema errors in {schema_name}:\n" + "\n".join(shown)
+    problems = msdate_problems(body, {"$ref": REF + schema_name})
+    assert not problems, "fields that should be /Date(...)/: " + "; ".join(problems[:10])
+
+
+def _cases(endpoint: Endpoint) -> list[tuple[str, dict, dict]]:
+    """(label, params, headers) for every page shape and filter ``endpoint`` honours."""
+    first_page = {"page": 1} if endpoint.paging in (Paging.PAGE, Paging.PAGE_SIZE) else {}
+    cases = [("plain", first_page, {})]
+    if endpoint.paging is Paging.PAGE_SIZE:
+        cases += [("page 2 of 50", {"page": 2, "pageSize": 50}, {}), ("pageSize 1000", {"page": 1, "pageSize": 1000}, {})]
+    if endpoint.paging is Paging.PAGE:
+        cases.append(("page 2", {"page": 2}, {}))
+    if endpoint.paging is Paging.OFFSET:
+        cases += [("offset", {"offset": 50}, {}), ("paymentsOnly", {"paymentsOnly": "true"}, {})]
+    if endpoint.if_modified_since:
+        cases.append(("If-Modified-Since", first_page, {"If-Modified-Since": IMS_EARLY}))
+    if endpoint.include_archived:
+        cases.append(("includeArchived", {**first_page, "includeArchived": "true"}, {}))
+    if endpoint.summary_only:
+        cases.append(("summaryOnly", {**first_page, "summaryOnly": "true"}, {}))
+    if endpoint.unitdp:
+        cases.append(("unitdp=4", {**first_page, "unitdp": 4}, {}))
+    if endpoint.statuses_filter:
+        cases.append(("Statuses", {**first_page, "Statuses": "AUTHORISED,PAID,VOIDED"}, {}))
+    if endpoint.include_deleted:
+        cases.append(("includeDeleted", {"includeDeleted": "true"}, {}))
+    if endpoint.order and endpoint.paging is Paging.PAGE_SIZE:
+        cases.append(("order", {**first_page, "order": "UpdatedDateUTC DESC"}, {}))
+    return cases
+
+
+COLLECTION_CASES = [
+    pytest.param(endpoint, params, headers, id=f"{endpoint.path}:{label}")
+    for endpoint in ENDPOINTS
+    for label, params, headers in _cases(endpoint)
+]
+
+
+@pytest.mark.parametrize(("endpoint", "params", "headers"), COLLECTION_CASES)
+def test_collection_responses_match_the_spec(sandbox, xero_session, endpoint, params, headers):
+    answer = xero_session(sandbox, tenant_index=TENANT_WITH_CLASSIC_EXPENSES).api(
+        endpoint.path, params=params, headers=headers)
+    assert answer.status_code == 200, answer.text[:300]
+    body = answer.json()
+    if not params.get("page", 1) > 1 and "offset" not in params and "paymentsOnly" not in params:
+        assert body[endpoint.envelope_key], f"{endpoint.path} served no records: the check would be empty"
+    assert_faithful(body, endpoint.envelope_key)
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.id_field], ids=lambda e: e.path)
+def test_single_record_responses_match_the_spec(sandbox, xero_session, endpoint):
+    session = xero_session(sandbox, tenant_index=TENANT_WITH_CLASSIC_EXPENSES)
+    params = {"page": 1} if endpoint.paging in (Paging.PAGE, Paging.PAGE_SIZE) else {}
+    records = session.api(endpoint.path, params=params).json()[endpoint.envelope_key]
+    record_id = records[0][endpoint.id_field]
+    answer = session.api(f"{endpoint.path}/{record_id}")
+    assert answer.status_code == 200, answer.text[:300]
+    assert_faithful(answer.json(), endpoint.envelope_key)
+
+
+@pytest.mark.parametrize("report", REPORTS, ids=lambda r: r.name)
+def test_report_responses_match_the_spec(sandbox, xero_session, report):
+    answer = xero_session(sandbox).api(report.path)
+    assert answer.status_code == 200, answer.text[:300]
+    assert_faithful(answer.json(), "ReportWithRows")
+
+
+def test_the_checks_catch_a_wrong_type_and_a_plain_date():
+    """The fidelity checks themselves: a broken body must fail them."""
+    with pytest.raises(AssertionError, match="schema errors"):
+        assert_faithful({"Invoices": [{"Total": "twelve"}]}, "Invoices")
+    with pytest.raises(AssertionError, match=r"/Date"):
+        assert_faithful({"Invoices": [{"UpdatedDateUTC": "2020-01-01T00:00:00"}]}, "Invoices")
+    assert_faithful({"Invoices": [{"UpdatedDateUTC": "/Date(-86400000+0000)/", "Total": 1.5}]}, "Invoices")
