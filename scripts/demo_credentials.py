@@ -1,10 +1,12 @@
-"""Print shell `export` lines that hand the sandbox's demo credentials to Meltano.
+"""Print shell `export` lines that point Meltano at a running sandbox, from its ready file.
 
-Usage: eval "$(python scripts/demo_credentials.py http://127.0.0.1:PORT)"
+Usage: eval "$(python scripts/demo_credentials.py /path/to/ready.json)"
 
+`tap-xero-sandbox serve --ready-file PATH` writes its URLs and demo credentials there once it listens.
 Meltano reads a setting from the environment variable TAP_XERO_<SETTING>, so exporting these points
-`meltano --environment=sandbox run tap-xero ...` at the sandbox's demo app without writing a secret
-to any file. Values are shell-quoted and never echoed to the terminal.
+`meltano --environment=sandbox run tap-xero ...` at the sandbox without writing a secret to any file
+(meltano.yml's sandbox environment builds api_url and identity_url from XERO_SANDBOX_URL). Values are
+shell-quoted and never echoed to the terminal.
 """
 
 from __future__ import annotations
@@ -12,26 +14,28 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-import urllib.request
+from pathlib import Path
 
-# Keys of GET /_sandbox/credentials that are tap settings.
+# Keys of the ready file that are tap settings.
 CREDENTIAL_SETTINGS = ("client_id", "client_secret", "refresh_token")
 
 
-def export_lines(credentials: dict) -> list[str]:
-    missing = [key for key in CREDENTIAL_SETTINGS if not credentials.get(key)]
+def export_lines(ready: dict) -> list[str]:
+    """`export NAME=value` lines for XERO_SANDBOX_URL and the demo app's credentials."""
+    missing = [key for key in ("base_url", *CREDENTIAL_SETTINGS) if not ready.get(key)]
     if missing:
-        raise SystemExit(f"error: the sandbox's credentials lack {', '.join(missing)}")
-    return [f"export TAP_XERO_{key.upper()}={shlex.quote(str(credentials[key]))}" for key in CREDENTIAL_SETTINGS]
+        raise SystemExit(f"error: the sandbox's ready file lacks {', '.join(missing)}")
+    lines = [f"export XERO_SANDBOX_URL={shlex.quote(str(ready['base_url']))}"]
+    lines += [f"export TAP_XERO_{key.upper()}={shlex.quote(str(ready[key]))}" for key in CREDENTIAL_SETTINGS]
+    return lines
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    with urllib.request.urlopen(f"{argv[1].rstrip('/')}/_sandbox/credentials", timeout=10) as response:
-        credentials = json.load(response)
-    print("\n".join(export_lines(credentials)))
+    ready = json.loads(Path(argv[1]).read_text())
+    print("\n".join(export_lines(ready)))
     return 0
 
 

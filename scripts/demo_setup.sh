@@ -101,18 +101,13 @@ setup_all() {
 SANDBOX_PID=""
 SANDBOX_DIR=""
 
-free_port() {
-  "$TAP_VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 start_sandbox() {
-  # start_sandbox [extra serve args...]: serve on a free port, wait for the ready file, then export
-  # XERO_SANDBOX_URL and the demo credentials as TAP_XERO_* settings for Meltano.
+  # start_sandbox [extra serve args...]: serve on a free port (--port 0), wait for the ready file, then
+  # export XERO_SANDBOX_URL and the demo credentials as TAP_XERO_* settings for Meltano.
   SANDBOX_DIR="$(mktemp -d "${TMPDIR:-/tmp}/tap-xero-sandbox.XXXXXX")"
-  local port ready="$SANDBOX_DIR/ready" waited=0
-  port="$(free_port)"
-  say "starting the Xero sandbox on 127.0.0.1:$port"
-  "$TAP_VENV/bin/tap-xero-sandbox" serve --port "$port" --ready-file "$ready" "$@" \
+  local ready="$SANDBOX_DIR/ready.json" waited=0
+  say "starting the Xero sandbox"
+  "$TAP_VENV/bin/tap-xero-sandbox" serve --port 0 --ready-file "$ready" "$@" \
     >"$SANDBOX_DIR/sandbox.log" 2>&1 &
   SANDBOX_PID=$!
   until [ -s "$ready" ]; do
@@ -121,16 +116,16 @@ start_sandbox() {
       cat "$SANDBOX_DIR/sandbox.log" >&2
       return 1
     fi
-    if [ "$waited" -ge 600 ]; then
-      echo "error: the sandbox was not ready after 60 s" >&2
+    if [ "$waited" -ge 1200 ]; then
+      echo "error: the sandbox was not ready after 120 s" >&2
       return 1
     fi
     sleep 0.1
     waited=$((waited + 1))
   done
-  export XERO_SANDBOX_URL="http://127.0.0.1:$port"
-  # The demo credentials come from the sandbox itself; they are exported, never printed.
-  eval "$("$TAP_VENV/bin/python" "$ROOT/scripts/demo_credentials.py" "$XERO_SANDBOX_URL")"
+  # The demo credentials are exported, never printed.
+  eval "$("$TAP_VENV/bin/python" "$ROOT/scripts/demo_credentials.py" "$ready")"
+  say "sandbox ready at $XERO_SANDBOX_URL"
 }
 
 stop_sandbox() {
