@@ -1,0 +1,72 @@
+"""The README's first command, scripts/demo.sh, run for real (a small sandbox, a temporary database)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+
+import pytest
+
+from .conftest import ROOT, SCHEMA
+
+pytestmark = pytest.mark.e2e
+
+
+def _run_demo(tmp_path, **env_overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MELTANO_", "TAP_XERO_", "TARGET_"))}
+    env.update({
+        "DEMO_SCALE": "60",
+        "DEMO_DB": str(tmp_path / "demo.duckdb"),
+        # Keep the demo's Meltano state out of the developer's .meltano/meltano.db.
+        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+    })
+    env.update(env_overrides)
+    return subprocess.run(["bash", "scripts/demo.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=900)
+
+
+def _sandbox_port(output: str) -> int:
+    return int(re.search(r"sandbox ready at http://127\.0\.0\.1:(\d+)", output).group(1))
+
+
+def _port_is_closed(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_demo_runs_the_pipeline_and_prints_rows_per_table(meltano_ready, tmp_path):
+    result = _run_demo(tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+    assert f"The demo data is in {tmp_path / 'demo.duckdb'} (DuckDB, schema '{SCHEMA}')" in result.stdout
+    rows = {m.group(1): int(m.group(2)) for m in re.finditer(r"^  (\w+)\s+(\d+)$", result.stdout, re.MULTILINE)}
+    assert rows["invoices"] > 0 and rows["contacts"] > 0 and rows["invoice_line_items"] > 0
+    assert rows["total"] == sum(n for name, n in rows.items() if name != "total")
+    assert "sandbox stopped" in result.stderr
+    assert _port_is_closed(_sandbox_port(result.stderr))
+    # The sandbox's demo secret is handed over through the environment, never printed.
+    assert "sandbox-demo-client-secret" not in output
+
+
+def test_demo_stops_the_sandbox_when_the_pipeline_fails(meltano_ready, tmp_path):
+    # An out-of-range setting makes the tap, and so `meltano run`, fail after the sandbox started.
+    result = _run_demo(tmp_path, TAP_XERO_PAGE_SIZE="5000")
+    assert result.returncode != 0
+    assert "page_size" in result.stdout + result.stderr
+    assert "sandbox stopped" in result.stderr
+    assert _port_is_closed(_sandbox_port(result.stderr))
+
+
+def test_demo_credentials_are_exported_shell_safely(tmp_path):
+    ready = tmp_path / "ready.json"
+    ready.write_text('{"base_url": "http://127.0.0.1:1", "client_id": "id", '
+                     '"client_secret": "it\'s $HOME `x`", "refresh_token": "a b"}')
+    script = (f'eval "$({shlex.quote(str(ROOT / ".venv" / "bin" / "python"))} scripts/demo_credentials.py '
+              f'{shlex.quote(str(ready))})"; printf "%s|%s|%s" "$XERO_SANDBOX_URL" "$TAP_XERO_CLIENT_SECRET" '
+              '"$TAP_XERO_REFRESH_TOKEN"')
+    result = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "http://127.0.0.1:1|it's $HOME `x`|a b"
