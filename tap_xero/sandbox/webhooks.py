@@ -131,7 +131,10 @@ class WebhookSender:
     # -- internals --------------------------------------------------------------------------
 
     def _on_event(self, event: dict[str, Any]) -> None:
-        # Called by the store, maybe under its lock: only enqueue here.
+        # Called by the store, maybe under its lock: only enqueue here. A stopped sender that could
+        # not unsubscribe (the store offers no way) drops events instead of hoarding them.
+        if self._stopping.is_set():
+            return
         self._incoming.put(dict(event))
         self._count("events_queued")
 

@@ -119,3 +119,17 @@ def test_payload_sequences_increase(receiver):
     sender.send([make_event(), make_event()])
     sender.send([make_event()])
     assert [(p["firstEventSequence"], p["lastEventSequence"]) for p in seen] == [(1, 2), (3, 3)]
+
+
+def test_a_stopped_sender_ignores_a_store_it_cannot_unsubscribe_from(receiver):
+    class NoUnsubscribeStore(PublishingStore):
+        def subscribe(self, callback):  # like the sandbox Store: no handle to unsubscribe with
+            self.callbacks.append(callback)
+
+    store = NoUnsubscribeStore()
+    sender = WebhookSender(store, url=receiver.url, key=TEST_KEY).start()
+    store.publish(make_event())
+    sender.stop()
+    store.publish(make_event())
+    assert sender.stats["events_queued"] == 1 and sender.stats["pending"] == 0
+    assert receiver.stats["events_added"] == 1
