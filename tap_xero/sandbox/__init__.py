@@ -57,6 +57,7 @@ class Sandbox:
         self.app.webhooks.stop()
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None
@@ -127,9 +128,7 @@ class Sandbox:
         return self._running().identity.issue_refresh_token(scopes)
 
     def counts(self) -> dict[str, dict[str, int]]:
-        app = self._running()
-        with app.store_lock:
-            return app.store.counts()
+        return self._running().store.counts()
 
     def requests(self) -> dict:
         return self._running().stats.snapshot()
@@ -143,10 +142,9 @@ class Sandbox:
     def mutate(self, tenant_id: str, envelope_key: str, action: str, record_id: str | None = None,
                fields: dict | None = None) -> dict:
         """The Python form of POST /_sandbox/mutations; returns the changed record."""
-        app = self._running()
-        with app.store_lock:
-            if action == "create":
-                return app.store.create(tenant_id, envelope_key, fields or {})
-            if action == "update":
-                return app.store.update(tenant_id, envelope_key, record_id, fields or {})
-            return getattr(app.store, action)(tenant_id, envelope_key, record_id)
+        store = self._running().store
+        if action == "create":
+            return store.create(tenant_id, envelope_key, fields or {})
+        if action == "update":
+            return store.update(tenant_id, envelope_key, record_id, fields or {})
+        return getattr(store, action)(tenant_id, envelope_key, record_id)

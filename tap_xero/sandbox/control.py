@@ -3,6 +3,7 @@
   GET    /_sandbox/counts             {"<tenantId>": {"<EnvelopeKey>": n}}
   GET    /_sandbox/requests           {"total", "by_tenant": {"<tenantId>": {"<path>": n}}, "token", "connections"}
   GET    /_sandbox/log?limit=N        recent requests, newest last: method, path, query, tenant, status, ms
+  GET    /_sandbox/errors             sandbox bugs met while answering (each also answered 500)
   POST   /_sandbox/reset-counters     zero the counters and the log
   GET    /_sandbox/faults             active faults;  POST adds one (JSON, see faults.py);  DELETE clears
   POST   /_sandbox/mutations          {"tenant_id","envelope_key","action","record_id","fields"} → {"record"}
@@ -136,8 +137,7 @@ def handle(app: SandboxApp, request: Request) -> Response:
     method = request.method
     key = (method, route)
     if key == ("GET", "counts"):
-        with app.store_lock:
-            return json_response(200, app.store.counts())
+        return json_response(200, app.store.counts())
     if key == ("GET", "requests"):
         return json_response(200, app.stats.snapshot())
     if key == ("GET", "log"):
@@ -146,6 +146,8 @@ def handle(app: SandboxApp, request: Request) -> Response:
             return json_response(200, app.stats.log(int(limit) if limit else None))
         except ValueError:
             raise BadRequest("limit must be an integer") from None
+    if key == ("GET", "errors"):
+        return json_response(200, list(app.stats.errors))
     if key == ("POST", "reset-counters"):
         app.stats.reset()
         return json_response(200, {"ok": True})
@@ -220,14 +222,13 @@ def _mutation(app: SandboxApp, body: dict) -> Response:
         raise BadRequest("record_id is required")
     fields_ = body.get("fields") or {}
     try:
-        with app.store_lock:
-            if action == "create":
-                record = app.store.create(tenant_id, envelope_key, fields_)
-            elif action == "update":
-                record = app.store.update(tenant_id, envelope_key, record_id, fields_)
-            else:
-                record = getattr(app.store, action)(tenant_id, envelope_key, record_id)
-    except KeyError as exc:
+        if action == "create":
+            record = app.store.create(tenant_id, envelope_key, fields_)
+        elif action == "update":
+            record = app.store.update(tenant_id, envelope_key, record_id, fields_)
+        else:
+            record = getattr(app.store, action)(tenant_id, envelope_key, record_id)
+    except LookupError as exc:  # unknown collection or record
         return json_response(404, {"error": f"not found: {exc}"})
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
