@@ -53,12 +53,14 @@ How records are read (one partition per tenant, state per tenant)
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 from singer_sdk import Stream
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_xero import errors, reports, values
 from tap_xero.endpoints import Endpoint, Paging, Report
@@ -89,16 +91,22 @@ class XeroStream(Stream):
         for child in cls.__dict__.get("child_tables", ()):
             child.parent_stream_type = cls
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, tap: Any, schema: dict | None = None, name: str | None = None) -> None:
+        super().__init__(tap, schema=schema if schema is not None else self.load_schema(name or self.name), name=name)
         self._convert = values.build_converter(self.schema)
         self._child_schemas_written = False
 
     # -- declarations read by the SDK ---------------------------------------------------------------
 
-    @property
-    def schema_filepath(self) -> Path:  # type: ignore[override]
-        return SCHEMAS_DIR / f"{self.name}.json"
+    @staticmethod
+    @functools.cache
+    def _schema_text(name: str) -> str:
+        return (SCHEMAS_DIR / f"{name}.json").read_text(encoding="utf-8")
+
+    @classmethod
+    def load_schema(cls, name: str) -> dict:
+        """The generated schema of stream ``name`` (a fresh copy: the SDK may edit it)."""
+        return json.loads(cls._schema_text(name))
 
     @property
     def partitions(self) -> list[dict] | None:

@@ -1,0 +1,309 @@
+"""XeroStream against a small Xero-like server over real HTTP: queries, values, state, children, page shift."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+import simplejson
+from stub_xero import StubXero, StubRequest
+
+from tap_xero import errors
+from tap_xero.tap import TapXero
+
+T1 = "11111111-1111-1111-1111-111111111111"
+T2 = "22222222-2222-2222-2222-222222222222"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+BASE = datetime(2024, 3, 1, tzinfo=timezone.utc)
+
+
+def ms(moment: datetime) -> str:
+    return f"/Date({int((moment - EPOCH) / timedelta(milliseconds=1))}+0000)/"
+
+
+def invoice(n: int, updated: datetime) -> dict:
+    return {
+        "InvoiceID": f"inv-{n:05d}", "InvoiceNumber": f"INV-{n}", "Total": Decimal("100.10") + n,
+        "UpdatedDateUTC": ms(updated), "Date": ms(datetime(2024, 1, 2, tzinfo=timezone.utc)),
+        "LineItems": [{"LineItemID": f"li-{n}-{k}", "LineAmount": Decimal("0.10"), "Quantity": Decimal("1.0000")}
+                      for k in range(2)],
+    }
+
+
+class FakeXero:
+    """Collections per tenant and envelope key, served with Xero's paging, order and If-Modified-Since."""
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, str], list[dict]] = {}
+        self.on_page_served = None  # callback(request, page) after a page is built
+        self.status_for: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def put(self, tenant: str, key: str, records: list[dict]) -> None:
+        self.data[(tenant, key)] = records
+
+    def touch(self, tenant: str, key: str, record_id_field: str, record_id: str, when: datetime) -> None:
+        with self.lock:
+            for record in self.data[(tenant, key)]:
+                if record[record_id_field] == record_id:
+                    record["UpdatedDateUTC"] = ms(when)
+
+    def __call__(self, request: StubRequest):
+        key = request.path
+        if key in self.status_for:
+            return self.status_for[key], {}, {"Title": "Gone"}
+        tenant = request.headers.get("xero-tenant-id")
+        with self.lock:
+            records = [dict(r) for r in self.data.get((tenant, key), [])]
+        ims = request.headers.get("if-modified-since")
+        if ims:
+            since = datetime.fromisoformat(ims).replace(tzinfo=timezone.utc)
+            records = [r for r in records if _moment(r["UpdatedDateUTC"]) >= since]
+        if "order" in request.query:
+            field = request.query["order"].split()[0]
+            records.sort(key=lambda r: (_moment(r[field]), r.get("InvoiceID", "")))
+        if "offset" in request.query:
+            offset = int(request.query["offset"])
+            records = [r for r in records if r["JournalNumber"] > offset][:100]
+            return 200, {}, {key: records}
+        body = {"Id": "x", "Status": "OK", "DateTimeUTC": ms(datetime.now(timezone.utc))}
+        if "page" in request.query:
+            page = int(request.query["page"])
+            size = int(request.query.get("pageSize", 100))
+            body["pagination"] = {"page": page, "pageSize": size, "pageCount": -(-len(records) // size),
+                                  "itemCount": len(records)}
+            records = records[(page - 1) * size: page * size]
+        body[key] = records
+        if self.on_page_served:
+            self.on_page_served(request, records)
+        return 200, {"X-DayLimit-Remaining": "4000", "X-MinLimit-Remaining": "59"}, simplejson.dumps(body, use_decimal=True)
+
+
+def _moment(value: str) -> datetime:
+    return EPOCH + timedelta(milliseconds=int(value[6:].split("+")[0].split(")")[0]))
+
+
+@pytest.fixture
+def fake():
+    xero = FakeXero()
+    with StubXero(xero) as stub:
+        xero.stub = stub
+        yield xero
+
+
+def run_tap(fake, streams, *, state=None, tenants=(T1,), **config):
+    config = {
+        "access_token": "platform-token", "tenant_ids": list(tenants), "api_url": fake.stub.url,
+        "scopes": "accounting.transactions accounting.contacts accounting.settings accounting.journals.read",
+        **config,
+    }
+    tap = TapXero(config=config, state=copy.deepcopy(state))
+    for stream in tap.streams.values():
+        stream.selected = stream.name in streams
+    out = io.StringIO()
+    error = None
+    with contextlib.redirect_stdout(out):
+        try:
+            tap.sync_all()
+        except errors.TapXeroError as exc:
+            error = exc
+    messages = [json.loads(line, parse_float=Decimal) for line in out.getvalue().splitlines()]
+    return messages, error, tap
+
+
+def records(messages, stream):
+    return [m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == stream]
+
+
+def states(messages):
+    return [m["value"] for m in messages if m["type"] == "STATE"]
+
+
+def bookmark(state, stream, tenant=T1):
+    for partition in state["bookmarks"][stream].get("partitions", []):
+        if partition["context"] == {"tenant_id": tenant}:
+            return partition.get("replication_key_value")
+    return None
+
+
+def invoices_requests(fake):
+    return [r for r in fake.stub.requests if r.path == "Invoices"]
+
+
+def test_invoices_query_values_children_and_state(fake):
+    fake.put(T1, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(250)])
+    messages, error, _ = run_tap(fake, {"invoices", "invoice_line_items"}, page_size=100)
+    assert error is None
+    invoices = records(messages, "invoices")
+    assert [r["InvoiceID"] for r in invoices] == [f"inv-{n:05d}" for n in range(250)]
+    first = invoices[0]
+    assert first["tenant_id"] == T1
+    assert first["UpdatedDateUTC"] == "2024-03-01T00:00:00.000000+00:00"
+    assert first["Date"] == "2024-01-02"
+    assert first["Total"] == Decimal("100.10")
+
+    lines = records(messages, "invoice_line_items")
+    assert len(lines) == 500
+    assert lines[0] == {"LineItemID": "li-0-0", "LineAmount": Decimal("0.10"), "Quantity": Decimal("1.0000"), "tenant_id": T1,
+                        "InvoiceID": "inv-00000", "line_number": 1}
+    assert sum(1 for m in messages if m["type"] == "SCHEMA" and m["stream"] == "invoice_line_items") == 1
+
+    calls = invoices_requests(fake)
+    for request in calls:
+        assert request.query["order"] == "UpdatedDateUTC ASC"
+        assert request.query["pageSize"] == "100"
+        assert request.query["includeArchived"] == "true"
+        assert request.query["unitdp"] == "4"
+    full = [r for r in calls if "if-modified-since" not in r.headers]
+    assert sorted(int(r.query["page"]) for r in full) == [1, 2, 3]
+    # One more call after a multi-page read: what changed since it began (the page-shift guard).
+    (tail,) = [r for r in calls if "if-modified-since" in r.headers]
+    assert tail.query["page"] == "1"
+
+    # State after every page, increasing, ending at the last record.
+    marks = [bookmark(s, "invoices") for s in states(messages) if "invoices" in s.get("bookmarks", {})]
+    marks = [m for m in marks if m]
+    assert marks[0] == invoices[99]["UpdatedDateUTC"]
+    assert invoices[199]["UpdatedDateUTC"] in marks
+    assert marks[-1] == invoices[-1]["UpdatedDateUTC"] and marks == sorted(marks)
+
+
+def test_decimals_reach_stdout_exactly(fake):
+    fake.put(T1, "Invoices", [dict(invoice(1, BASE), Total=Decimal("12345678901234567.89"))])
+    tap_out = io.StringIO()
+    tap = TapXero(config={"access_token": "t", "tenant_ids": [T1], "api_url": fake.stub.url,
+                          "scopes": "accounting.transactions"})
+    for stream in tap.streams.values():
+        stream.selected = stream.name == "invoices"
+    with contextlib.redirect_stdout(tap_out):
+        tap.sync_all()
+    assert '"Total":12345678901234567.89' in tap_out.getvalue().replace(" ", "")
+
+
+def test_second_run_sends_if_modified_since_from_bookmark_with_lookback(fake):
+    fake.put(T1, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(5)])
+    messages, _, _ = run_tap(fake, {"invoices"})
+    state = states(messages)[-1]
+    fake.stub.requests.clear()
+    fake.touch(T1, "Invoices", "InvoiceID", "inv-00001", BASE + timedelta(hours=2))
+    messages, _, _ = run_tap(fake, {"invoices"}, state=state)
+    assert [r["InvoiceID"] for r in records(messages, "invoices")] == ["inv-00004", "inv-00001"]
+    assert invoices_requests(fake)[0].headers["if-modified-since"] == "2024-03-01T00:03:59"
+
+    fake.stub.requests.clear()
+    run_tap(fake, {"invoices"}, state=state, lookback_days=2)
+    assert invoices_requests(fake)[0].headers["if-modified-since"] == "2024-02-28T00:03:59"
+
+
+def test_many_records_in_one_second_survive_a_resume_mid_second(fake):
+    same_second = BASE + timedelta(seconds=30)
+    fake.put(T1, "Invoices", [invoice(n, same_second + timedelta(milliseconds=n % 7)) for n in range(300)])
+    # A previous run stopped after one page inside that second.
+    state = {"bookmarks": {"invoices": {"partitions": [{"context": {"tenant_id": T1},
+             "replication_key": "UpdatedDateUTC", "replication_key_value": "2024-03-01T00:00:30.003000+00:00"}]}}}
+    messages, _, _ = run_tap(fake, {"invoices"}, state=state, page_size=100)
+    assert len({r["InvoiceID"] for r in records(messages, "invoices")}) == 300
+
+
+def test_page_shift_loses_nothing(fake, caplog):
+    fake.put(T1, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(500)])
+    touched = []
+
+    def shift(request, page):
+        # After page 1 is served, its first record is edited: it moves to the end, later pages shift.
+        if request.query.get("page") == "1" and not touched:
+            touched.append(page[0]["InvoiceID"])
+            fake.touch(T1, "Invoices", "InvoiceID", page[0]["InvoiceID"], datetime.now(timezone.utc))
+
+    fake.on_page_served = shift
+    messages, error, _ = run_tap(fake, {"invoices"}, page_size=100, max_concurrent_requests=1)
+    assert error is None
+    emitted = records(messages, "invoices")
+    assert {r["InvoiceID"] for r in emitted} == {f"inv-{n:05d}" for n in range(500)}
+    assert len(emitted) <= 502  # few duplicates: the touched record's new version, at most one more
+    assert [r for r in emitted if r["InvoiceID"] == touched[0]][-1]["UpdatedDateUTC"] > "2025"
+    assert "page shift" in caplog.text  # the record pushed past page 1 was recovered, not luckily served
+
+
+def test_manual_journals_never_send_order(fake):
+    fake.put(T1, "ManualJournals", [{"ManualJournalID": "mj-1", "UpdatedDateUTC": ms(BASE),
+                                     "JournalLines": [{"LineAmount": Decimal("5.00")}]}])
+    messages, _, _ = run_tap(fake, {"manual_journals", "manual_journal_lines"})
+    request = next(r for r in fake.stub.requests if r.path == "ManualJournals")
+    assert "order" not in request.query
+    assert records(messages, "manual_journal_lines")[0]["ManualJournalID"] == "mj-1"
+
+
+def test_only_child_selected_emits_children_not_parents(fake):
+    fake.put(T1, "Invoices", [invoice(n, BASE) for n in range(3)])
+    messages, _, _ = run_tap(fake, {"invoice_line_items"})
+    assert records(messages, "invoices") == []
+    assert len(records(messages, "invoice_line_items")) == 6
+    assert not any(m["type"] == "SCHEMA" and m["stream"] == "invoices" for m in messages)
+
+
+def test_linked_transactions_filtered_client_side_without_stopping_early(fake):
+    old, new = BASE - timedelta(days=30), BASE + timedelta(days=1)
+    rows = [{"LinkedTransactionID": f"lt-{n}", "UpdatedDateUTC": ms(new if n >= 150 else old)} for n in range(250)]
+    fake.put(T1, "LinkedTransactions", rows)
+    messages, _, _ = run_tap(fake, {"linked_transactions"}, start_date="2024-03-01T00:00:00Z")
+    got = [r["LinkedTransactionID"] for r in records(messages, "linked_transactions")]
+    assert got == [f"lt-{n}" for n in range(150, 250)]
+    calls = [r for r in fake.stub.requests if r.path == "LinkedTransactions"]
+    assert sorted(int(r.query["page"]) for r in calls) == [1, 2, 3]  # pages 1-2 hold only old rows
+
+
+def test_journals_page_by_offset_from_the_bookmark(fake):
+    fake.put(T1, "Journals", [{"JournalID": f"j-{n}", "JournalNumber": n, "CreatedDateUTC": ms(BASE),
+                               "JournalLines": []} for n in range(1, 231)])
+    state = {"bookmarks": {"journals": {"partitions": [{"context": {"tenant_id": T1},
+             "replication_key": "JournalNumber", "replication_key_value": 10}]}}}
+    messages, _, _ = run_tap(fake, {"journals"}, state=state)
+    assert [r["JournalNumber"] for r in records(messages, "journals")] == list(range(11, 231))
+    offsets = [int(r.query["offset"]) for r in fake.stub.requests if r.path == "Journals"]
+    assert offsets == [10, 110, 210]
+    assert bookmark(states(messages)[-1], "journals") == 230
+
+
+def test_retired_stream_ends_with_a_warning_not_the_run(fake, caplog):
+    fake.status_for["Receipts"] = 410
+    fake.put(T1, "Invoices", [invoice(1, BASE)])
+    messages, error, _ = run_tap(fake, {"receipts", "invoices"})
+    assert error is None
+    assert len(records(messages, "invoices")) == 1
+    assert "retired" in caplog.text
+
+
+def test_tenants_are_partitions_with_their_own_state(fake):
+    fake.put(T1, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(3)])
+    fake.put(T2, "Invoices", [invoice(n, BASE + timedelta(hours=n)) for n in range(4)])
+    messages, _, _ = run_tap(fake, {"invoices"}, tenants=(T1, T2))
+    got = records(messages, "invoices")
+    assert sum(r["tenant_id"] == T1 for r in got) == 3 and sum(r["tenant_id"] == T2 for r in got) == 4
+    final = states(messages)[-1]
+    assert bookmark(final, "invoices", T1) == "2024-03-01T00:02:00.000000+00:00"
+    assert bookmark(final, "invoices", T2) == "2024-03-01T03:00:00.000000+00:00"
+
+
+def test_day_limit_mid_stream_emits_state_for_finished_pages(fake):
+    fake.put(T1, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(300)])
+    served = []
+
+    def day_limit_after_two(request):
+        served.append(request)
+        if len([r for r in served if r.path == "Invoices"]) > 2:
+            return 429, {"Retry-After": "40000", "X-Rate-Limit-Problem": "day"}, ""
+        return fake(request)
+
+    fake.stub.handler = day_limit_after_two
+    messages, error, _ = run_tap(fake, {"invoices"}, page_size=100, max_concurrent_requests=1)
+    assert isinstance(error, errors.DayLimitReached) and error.exit_code == errors.EXIT_DAY_LIMIT
+    emitted = records(messages, "invoices")
+    assert len(emitted) == 200
+    assert bookmark(states(messages)[-1], "invoices") == emitted[-1]["UpdatedDateUTC"]
