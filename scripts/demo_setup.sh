@@ -18,6 +18,21 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 say() { printf '==> %s\n' "$*" >&2; }
 
+quietly() {
+  # Run a noisy install step; show its output only when it fails.
+  local log
+  log="$(mktemp "${TMPDIR:-/tmp}/tap-xero-setup.XXXXXX")"
+  if "$@" >"$log" 2>&1; then
+    rm -f "$log"
+  else
+    local status=$?
+    echo "error: '$*' failed (exit $status); the end of its output:" >&2
+    grep -v "^WARNING: Location" "$log" | tail -n 60 >&2
+    rm -f "$log"
+    return "$status"
+  fi
+}
+
 find_python() {
   # The first python3.10+ on PATH (PYTHON=... overrides).
   local candidate
@@ -55,7 +70,7 @@ ensure_venv() {
   python="$(find_python)"
   say "creating $venv with $python"
   "$python" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --upgrade pip
+  quietly "$venv/bin/python" -m pip install --upgrade pip
   # Keep a venv out of git without touching the project's .gitignore.
   printf '*\n' >"$venv/.gitignore"
 }
@@ -66,7 +81,7 @@ setup_tap() {
   stamp="$(stamp_of "$TAP_VENV/bin/python" "$ROOT/pyproject.toml")"
   if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]; then
     say "installing tap-xero (editable) and its test tools into .venv"
-    "$TAP_VENV/bin/python" -m pip install --quiet -e "$ROOT[test]"
+    quietly "$TAP_VENV/bin/python" -m pip install -e "$ROOT[test]"
     printf '%s\n' "$stamp" >"$stamp_file"
   fi
 }
@@ -77,7 +92,7 @@ setup_meltano() {
   stamp="$(stamp_of "$MELTANO_VENV/bin/python" "meltano==$MELTANO_VERSION")"
   if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]; then
     say "installing meltano $MELTANO_VERSION into .venv-meltano"
-    "$MELTANO_VENV/bin/python" -m pip install --quiet "meltano==$MELTANO_VERSION"
+    quietly "$MELTANO_VENV/bin/python" -m pip install "meltano==$MELTANO_VERSION"
     printf '%s\n' "$stamp" >"$stamp_file"
   fi
   # Plugins: reinstall when meltano.yml (pip_urls) or the tap's dependencies change.
@@ -85,7 +100,7 @@ setup_meltano() {
   plugins_stamp="$(stamp_of "$MELTANO_VENV/bin/python" "$ROOT/meltano.yml" "$ROOT/pyproject.toml" "meltano==$MELTANO_VERSION")"
   if [ "$(cat "$plugins_stamp_file" 2>/dev/null)" != "$plugins_stamp" ]; then
     say "meltano install (tap-xero, target-postgres, target-duckdb)"
-    (cd "$ROOT" && "$MELTANO" install)
+    (cd "$ROOT" && quietly "$MELTANO" install)
     mkdir -p "$ROOT/.meltano"
     printf '%s\n' "$plugins_stamp" >"$plugins_stamp_file"
   fi
