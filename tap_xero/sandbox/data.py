@@ -276,6 +276,7 @@ STATUS_CODES = ("DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED")
 STATUS_CODE = {s: k for k, s in enumerate(STATUS_CODES)}
 _STATUS_TABLE = bytes(STATUS_CODE[s] for s, w in INVOICE_STATUS_WEIGHTS for _ in range(w))
 POSTED_INVOICE_STATUSES = frozenset({"AUTHORISED", "PAID"})
+FORCED_SETTLEMENTS = ("credit", "prepayment", "overpayment", "prepayment", "overpayment", "credit")
 
 # Collection codes: part of every hash key and ID prefix.
 COLLECTION_CODES = {
@@ -794,6 +795,7 @@ class Organisation:
             (self.n_manual, J_MANUAL, self._manual_postings),
         )
         next_other = [0, 0, 0]
+        eligible = 0
 
         for i in range(n):
             core = self.invoice_core(i)
@@ -808,7 +810,12 @@ class Organisation:
             if core.status in POSTED_INVOICE_STATUSES and total > 1:
                 remaining = total
                 cap = 100 if core.status == "PAID" else 90
-                if draw.below(20) == 0:
+                # The first eligible invoices take one of each settlement kind, so even a tiny
+                # organisation has credit notes, prepayments and overpayments to serve.
+                forced = FORCED_SETTLEMENTS[eligible] if eligible < len(FORCED_SETTLEMENTS) else None
+                eligible += 1
+                roll = draw.below(20)
+                if forced == "credit" or (forced is None and roll == 0):
                     amount = max(1, total * (10 + draw.below(cap - 9)) // 100)
                     k = len(self.cn_total)
                     self.cn_invoice.append(i)
@@ -818,10 +825,10 @@ class Organisation:
                     self.inv_credit_note[i] = k
                     remaining -= amount
                     self._journal(J_CREDIT_NOTE, k, core.day, self._credit_note_postings(k))
-                elif draw.below(25) == 0:
+                elif forced is not None or draw.below(25) == 0:
                     amount = max(1, total * (10 + draw.below(cap - 9)) // 100)
                     leftover = 0 if draw.below(2) else 100 * (1 + draw.below(500))
-                    overpayment = draw.below(2) == 0
+                    overpayment = forced == "overpayment" if forced else draw.below(2) == 0
                     invoices, totals, allocated = ((self.over_invoice, self.over_total, self.over_allocated)
                                                    if overpayment else
                                                    (self.pre_invoice, self.pre_total, self.pre_allocated))

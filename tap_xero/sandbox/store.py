@@ -509,10 +509,10 @@ class Store:
             status = record.get("Status")
             if status in ("VOIDED", "DELETED"):
                 raise ValueError(f"{envelope_key[:-1]} is already {status}")
-            if envelope_key in ("Invoices", "CreditNotes") and (
-                    _cents(record.get("AmountPaid")) or _cents(record.get("AmountCredited"))
-                    or record.get("Allocations")):
-                raise ValueError("Payments and allocations must be removed before voiding")
+            if envelope_key == "Invoices":
+                self._release_settlements(st, record, stamp, events)
+            if envelope_key == "CreditNotes" and (record.get("Allocations") or _cents(record.get("AppliedAmount"))):
+                raise ValueError("Allocations must be removed before voiding a credit note")
             posted = status in POSTED.get(envelope_key, {"AUTHORISED", "POSTED", "SUBMITTED", "BILLED"})
             record["Status"] = posted_status if posted or envelope_key not in POSTED else draft_status
             if envelope_key == "Invoices":
@@ -697,6 +697,47 @@ class Store:
         invoice_id = str(invoice["InvoiceID"])
         self._store(st, "Invoices", invoice_id, invoice, stamp, before)
         self._event(st, "Invoices", invoice_id, "UPDATE", stamp, events)
+
+    def _release_settlements(self, st: _TenantState, invoice: dict, stamp: int, events: list[dict]) -> None:
+        """Before an invoice is voided: delete its payments and undo its allocations.
+
+        Xero refuses to void an invoice that has payments until they are removed; the sandbox
+        removes them itself (each deleted payment gets its reversing journal) so that any
+        invoice can be voided in one call. Allocations carry no journal of their own here.
+        """
+        invoice_id = str(invoice.get("InvoiceID"))
+        for summary in invoice.get("Payments") or []:
+            current = self._current(st, "Payments", str(summary.get("PaymentID")))
+            if current is None or current.get("Status") == "DELETED":
+                continue
+            before, payment = copy.deepcopy(current), copy.deepcopy(current)
+            payment["Status"] = "DELETED"
+            self._post_changes(st, "Payments", before, payment, stamp)
+            self._store(st, "Payments", str(payment["PaymentID"]), payment, stamp, before)
+        for key, list_field, id_field in (("CreditNotes", "CreditNotes", "CreditNoteID"),
+                                          ("Prepayments", "Prepayments", "PrepaymentID"),
+                                          ("Overpayments", "Overpayments", "OverpaymentID")):
+            for summary in invoice.get(list_field) or []:
+                current = self._current(st, key, str(summary.get(id_field)))
+                if current is None:
+                    continue
+                before, credit = copy.deepcopy(current), copy.deepcopy(current)
+                released = sum(_cents(a.get("Amount")) for a in credit.get("Allocations") or []
+                               if (a.get("Invoice") or {}).get("InvoiceID") == invoice_id)
+                credit["Allocations"] = [a for a in credit.get("Allocations") or []
+                                         if (a.get("Invoice") or {}).get("InvoiceID") != invoice_id]
+                credit["AppliedAmount"] = money(_cents(credit.get("AppliedAmount")) - released)
+                credit["RemainingCredit"] = money(_cents(credit.get("RemainingCredit")) + released)
+                if credit.get("Status") == "PAID":
+                    credit["Status"] = "AUTHORISED"
+                    credit.pop("FullyPaidOnDate", None)
+                self._post_changes(st, key, before, credit, stamp)
+                self._store(st, key, str(credit[id_field]), credit, stamp, before)
+                self._event(st, key, str(credit[id_field]), "UPDATE", stamp, events)
+        for list_field in ("Payments", "CreditNotes", "Prepayments", "Overpayments"):
+            invoice[list_field] = []
+        invoice["AmountPaid"] = invoice["AmountCredited"] = money(0)
+        invoice.pop("FullyPaidOnDate", None)
 
     def _track_balance(self, st: _TenantState, before: dict | None, after: dict) -> None:
         """Contact balances follow invoices (without bumping the contact: Xero does not either)."""
