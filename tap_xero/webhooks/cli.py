@@ -10,6 +10,7 @@ The key comes from --webhook-key, else TAP_XERO_WEBHOOK_KEY, else PAN_SEC_XERO_W
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -18,7 +19,7 @@ import threading
 from pathlib import Path
 
 from tap_xero.errors import TapXeroError
-from tap_xero.webhooks.receiver import DEFAULT_MAX_BODY_BYTES, WebhookReceiver
+from tap_xero.webhooks.receiver import DEFAULT_MAX_BODY_BYTES, HEALTH_PATH, WebhookReceiver
 from tap_xero.webhooks.signature import resolve_key
 
 logger = logging.getLogger("tap_xero.webhooks")
@@ -32,17 +33,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--queue", required=True, help="SQLite file of the event queue (created if missing)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--webhook-key", default=None, help="Xero webhook key (default: from the environment)")
-    serve.add_argument("--ready-file", default=None, help="write the base URL here once listening")
+    serve.add_argument("--ready-file", default=None,
+                       help="write {base_url, webhook_url, healthz_url, queue, pid} as JSON here once listening")
     serve.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, help="larger bodies get 413")
     serve.add_argument("--log-level", default="INFO", help="DEBUG logs each request (method, path, status)")
     return parser
 
 
-def write_ready_file(path: str, base_url: str) -> None:
-    """Write atomically, so a watcher never reads a half-written URL."""
+def write_ready_file(path: str, receiver: WebhookReceiver) -> None:
+    """Like the sandbox's: JSON, written then renamed so a watcher never reads half of it."""
+    info = {
+        "base_url": receiver.base_url,
+        "webhook_url": receiver.url,
+        "healthz_url": receiver.base_url + HEALTH_PATH,
+        "queue": str(Path(receiver.queue.path).resolve()),
+        "pid": os.getpid(),
+    }
     target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(base_url + "\n", encoding="utf-8")
+    partial = target.with_name(target.name + ".tmp")
+    partial.write_text(json.dumps(info, indent=2), encoding="utf-8")
     os.replace(partial, target)
 
 
@@ -55,7 +64,7 @@ def serve(args: argparse.Namespace) -> int:
     receiver.start()
     logger.info("Receiving Xero webhooks at %s (queue %s)", receiver.url, args.queue)
     if args.ready_file:
-        write_ready_file(args.ready_file, receiver.base_url)
+        write_ready_file(args.ready_file, receiver)
     stopping.wait()
     logger.info("Stopping; %s", receiver.stats)
     receiver.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import subprocess
 import sys
@@ -80,7 +81,9 @@ def start_receiver_process(queue_path: Path, ready_file: Path, port: int = 0,
             process.wait()
             raise RuntimeError(f"receiver did not start: {receiver_log(ready_file)[-2000:]}")
         time.sleep(0.02)
-    return process, ready_file.read_text(encoding="utf-8").strip()
+    info = json.loads(ready_file.read_text(encoding="utf-8"))
+    assert info["pid"] == process.pid and info["webhook_url"] == info["base_url"] + "/webhooks/xero"
+    return process, info["base_url"]
 
 
 def receiver_log_path(ready_file: Path) -> Path:
