@@ -64,7 +64,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_xero import errors, reports, values
 from tap_xero.endpoints import Endpoint, Paging, Report
-from tap_xero.paging import Page, ShiftGuard, iter_pages, ordered_lookahead
+from tap_xero.paging import Page, Prefetch, ShiftGuard, iter_pages, ordered_lookahead
 
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
 RETIRED_STATUSES = frozenset({401, 404, 410})
@@ -72,6 +72,8 @@ IMS_MARGIN = dt.timedelta(seconds=1)  # If-Modified-Since has second precision: 
 MAX_SHIFT_RECOVERIES = 2
 MAX_TAIL_PASSES = 3
 DEFAULT_REPORT_MONTHS = 12
+PARALLEL_TENANTS = 4  # tenants read at once by one stream (the one being written and the next three)
+PREFETCH_PAGES = 2  # pages a background tenant may hold ready, besides its look-ahead
 
 
 def _tenant_id(tenant: Any) -> str:
@@ -225,6 +227,9 @@ class XeroStream(Stream):
                 )
                 return
             raise
+        except BaseException:
+            self._stop_prefetch()  # the run stops here: no tenant keeps reading in the background
+            raise
         finally:
             self.client.progress.stream_done(self.name, tenant_id)
 
@@ -233,101 +238,141 @@ class XeroStream(Stream):
         record["tenant_id"] = tenant_id
         return record
 
+    # Tenants in parallel: while one tenant's records are written, the next few tenants' pages are read
+    # by background producers into bounded queues; records are still written one tenant after another.
+
+    def _pages_for(self, tenant_id: str, context: dict) -> Iterator[Page]:
+        """This tenant's pages: prefetched if a producer was started, and start producers for the next tenants."""
+        if not hasattr(self, "_prefetch"):
+            self._prefetch: dict[str, Prefetch] = {}
+        pages = self._prefetch.pop(tenant_id, None) or self._tenant_pages(tenant_id, *self._query_start(context))
+        ids = [partition["tenant_id"] for partition in self.partitions or []]
+        if tenant_id in ids:
+            following = ids[ids.index(tenant_id) + 1: ids.index(tenant_id) + PARALLEL_TENANTS]
+            for other in following:
+                if other not in self._prefetch:
+                    # State is read here, on the writing thread; the producer only reads Xero.
+                    start = self._query_start({"tenant_id": other})
+                    self._prefetch[other] = Prefetch(self._tenant_pages(other, *start), PREFETCH_PAGES)
+        return pages
+
+    def _stop_prefetch(self) -> None:
+        for pending in getattr(self, "_prefetch", {}).values():
+            pending.close()
+        self._prefetch = {}
+
+    def _query_start(self, context: dict) -> tuple[dt.datetime | None, int]:
+        """(start moment, start offset) of a tenant's read, from its state and the settings."""
+        start_offset = 0
+        if self._pages_by_offset:
+            start_offset = int(self.get_starting_replication_key_value(context) or 0)
+        return self._start(context), start_offset
+
     def _tenant_records(self, tenant_id: str, context: dict) -> Iterator[dict]:
+        rk = self.replication_key
+        bookmark = self.get_context_state(context).get("replication_key_value") if rk else None
+        save_state = bool(rk) and self.selected
+        sorted_pages = self.is_sorted
+        children = self._selected_children()
+        progress = self.client.progress
+        pages = self._pages_for(tenant_id, context)
+        try:
+            for page in pages:
+                for record in page.records:
+                    for child in children:
+                        child.write_rows(record, tenant_id)
+                    yield record
+                # Every record of the page is written: a safe point for sorted streams.
+                bookmark = self._advance(bookmark, page.records)
+                if save_state and sorted_pages:
+                    self._save_bookmark(context, bookmark)
+                progress.page_done(
+                    self.name, tenant_id, records=len(page.records), page=page.number, page_count=page.page_count
+                )
+        finally:
+            if isinstance(pages, Prefetch):
+                pages.close()
+        if save_state:
+            self._save_bookmark(context, bookmark)
+
+    def _tenant_pages(self, tenant_id: str, start: dt.datetime | None, start_offset: int) -> Iterator[Page]:
+        """Every page to write for one tenant, records prepared (converted, tenant_id) and filtered.
+
+        Reads only: nothing here writes a message, so it may run on a producer thread.
+        """
         endpoint = self.endpoint
         assert endpoint is not None
         rk = self.replication_key
         params = self._base_params()
-        start = self._start(context)
         ims = start if (start is not None and rk and endpoint.if_modified_since) else None
         # Endpoints that ignore If-Modified-Since are filtered here, without ending paging early.
         floor = None
         if start is not None and ims is None and self._timestamp_key:
             floor = values.to_datetime_string(start.isoformat())
-        start_offset = 0
-        if self._pages_by_offset:
-            start_offset = int(self.get_starting_replication_key_value(context) or 0)
-        bookmark = self.get_context_state(context).get("replication_key_value") if rk else None
-        save_state = bool(rk) and self.selected
-        sorted_pages = self.is_sorted
 
         guard = ShiftGuard(endpoint.id_field) if self._sends_order and endpoint.paging in (
             Paging.PAGE_SIZE, Paging.PAGE) else None
-        seen_versions: set | None = set() if guard else None
+        seen_versions: set = set()
         id_field = endpoint.id_field
+
+        def prepared(page: Page, only_unseen: bool, keep_floor: str | None) -> Page:
+            kept = []
+            for record in page.records:
+                if only_unseen and not self._unseen(record, id_field, rk, seen_versions):
+                    continue
+                record = self._prepare(record, tenant_id)
+                if keep_floor is not None and (record.get(rk) or "") < keep_floor:
+                    continue
+                if guard is not None:
+                    guard.observe_record(record)
+                    seen_versions.add((record.get(id_field), record.get(rk)))
+                kept.append(record)
+            return Page(page.number, kept, page.page_count, page.item_count, page.server_time)
+
         server_start: str | None = None
         pages_read = 0
         for page in self._query_pages(tenant_id, params, ims, start_offset):
             pages_read += 1
-            if server_start is None:
-                server_start = page.server_time
+            server_start = server_start or page.server_time
             if guard is not None:
                 guard.observe_page(page)
-            yield from self._page_records(page, tenant_id, floor, guard, seen_versions)
-            bookmark = self._advance(bookmark, page.records)
-            if save_state and sorted_pages:
-                self._save_bookmark(context, bookmark)
-            self.client.progress.page_done(
-                self.name, tenant_id, records=len(page.records), page=page.number, page_count=page.page_count
+            yield prepared(page, False, floor)
+
+        if guard is None or pages_read < 2:
+            return  # one call is atomic: nothing can have shifted
+        # Page shift: see the module docstring.
+        for _ in range(MAX_TAIL_PASSES):
+            tail_since = self._server_moment(server_start) - IMS_MARGIN
+            server_start = None
+            new = 0
+            for page in self._query_pages(tenant_id, params, tail_since):
+                server_start = server_start or page.server_time
+                fresh = prepared(page, True, None)
+                new += len(fresh.records)
+                yield fresh
+            if not new:
+                break
+        for attempt in range(MAX_SHIFT_RECOVERIES):
+            if not guard.missing:
+                break
+            self.logger.warning(
+                "Stream '%s', tenant %s: %d record(s) moved while paging (page shift); reading the query "
+                "again for them (attempt %d).", self.name, tenant_id, guard.missing, attempt + 1,
+            )
+            for page in self._query_pages(tenant_id, params, ims):
+                guard.observe_page(page)
+                yield prepared(page, True, floor)
+        if guard.missing:
+            self.logger.warning(
+                "Stream '%s', tenant %s: Xero counted %d more record(s) than it served; they will be read "
+                "by the next run's look-back (lookback_days).", self.name, tenant_id, guard.missing,
             )
 
-        if guard is not None and pages_read > 1:
-            # Page shift: see the module docstring.
-            for _ in range(MAX_TAIL_PASSES):
-                tail_since = self._server_moment(server_start) - IMS_MARGIN
-                server_start = None
-                new = 0
-                for page in self._query_pages(tenant_id, params, tail_since):
-                    server_start = server_start or page.server_time
-                    fresh = [r for r in page.records if self._unseen(r, id_field, rk, seen_versions)]
-                    new += len(fresh)
-                    yield from self._page_records(Page(page.number, fresh), tenant_id, None, guard, seen_versions)
-                    bookmark = self._advance(bookmark, fresh)
-                if not new:
-                    break
-            for attempt in range(MAX_SHIFT_RECOVERIES):
-                if not guard.missing:
-                    break
-                self.logger.warning(
-                    "Stream '%s', tenant %s: %d record(s) moved while paging (page shift); reading the query "
-                    "again for them (attempt %d).", self.name, tenant_id, guard.missing, attempt + 1,
-                )
-                for page in self._query_pages(tenant_id, params, ims):
-                    guard.observe_page(page)
-                    fresh = [r for r in page.records if self._unseen(r, id_field, rk, seen_versions)]
-                    yield from self._page_records(Page(page.number, fresh), tenant_id, floor, guard, seen_versions)
-                    bookmark = self._advance(bookmark, fresh)
-            if guard.missing:
-                self.logger.warning(
-                    "Stream '%s', tenant %s: Xero counted %d more record(s) than it served; they will be read "
-                    "by the next run's look-back (lookback_days).", self.name, tenant_id, guard.missing,
-                )
-        if save_state:
-            self._save_bookmark(context, bookmark)
-
-    def _unseen(self, record: dict, id_field: str | None, rk: str | None, seen_versions: set | None) -> bool:
+    def _unseen(self, record: dict, id_field: str | None, rk: str | None, seen_versions: set) -> bool:
         """A record (raw, before conversion) not yet emitted in this version."""
-        if seen_versions is None:
-            return True
         version = record.get(rk) if rk else None
         version = values.to_datetime_string(version) if isinstance(version, str) else version
         return (record.get(id_field), version) not in seen_versions
-
-    def _page_records(
-        self, page: Page, tenant_id: str, floor: str | None, guard: ShiftGuard | None, seen_versions: set | None
-    ) -> Iterator[dict]:
-        rk = self.replication_key
-        children = self._selected_children()
-        for record in page.records:
-            record = self._prepare(record, tenant_id)
-            if floor is not None and (record.get(rk) or "") < floor:
-                continue
-            if guard is not None:
-                guard.observe_record(record)
-                seen_versions.add((record.get(guard.id_field), record.get(rk)))  # type: ignore[union-attr]
-            for child in children:
-                child.write_rows(record, tenant_id)
-            yield record
 
     def _advance(self, bookmark: Any, records: list[dict]) -> Any:
         rk = self.replication_key

@@ -18,6 +18,8 @@ counts the distinct ids served against Xero's ``itemCount``. See client.py for w
 from __future__ import annotations
 
 import collections
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -140,6 +142,64 @@ def iter_pages(
             if page.page_count is not None and page.page_count > known:
                 known = page.page_count  # records were added while paging: fetch the new pages too
             next_number = page.number + 1
+
+
+class Prefetch(Iterator[T]):
+    """Run ``source`` on its own thread, at most ``max_ready`` items ahead of the consumer.
+
+    Items (and a failure, in its turn) come out in the source's order. ``close()`` stops the producer
+    at its next item; an abandoned Prefetch does not keep a thread reading forever.
+    """
+
+    _DONE = object()
+
+    def __init__(self, source: Iterator[T], max_ready: int) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, max_ready))
+        self._stopped = threading.Event()
+        self._finished = False
+        self._thread = threading.Thread(target=self._produce, args=(source,), daemon=True, name="xero-prefetch")
+        self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self, source: Iterator[T]) -> None:
+        try:
+            for item in source:
+                if not self._put(("item", item)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised in its turn
+            self._put(("error", exc))
+            return
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None and self._stopped.is_set():
+                try:
+                    close()
+                except Exception:  # noqa: S110 - a generator closing after being abandoned
+                    pass
+        self._put(("done", self._DONE))
+
+    def __next__(self) -> T:
+        if self._finished:
+            raise StopIteration
+        kind, value = self._queue.get()
+        if kind == "item":
+            return value
+        self._finished = True
+        if kind == "error":
+            raise value
+        raise StopIteration
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._finished = True
 
 
 class ShiftGuard:

@@ -7,6 +7,7 @@ import copy
 import io
 import json
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -307,3 +308,24 @@ def test_day_limit_mid_stream_emits_state_for_finished_pages(fake):
     emitted = records(messages, "invoices")
     assert len(emitted) == 200
     assert bookmark(states(messages)[-1], "invoices") == emitted[-1]["UpdatedDateUTC"]
+
+
+def test_tenants_are_read_in_parallel_and_written_in_order(fake):
+    tenants = [f"{n}{n}{n}{n}{n}{n}{n}{n}-0000-0000-0000-000000000000" for n in range(1, 5)]
+    for index, tenant in enumerate(tenants):
+        fake.put(tenant, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(300)])
+    serve = fake.stub.handler
+
+    def slow(request):
+        time.sleep(0.05)
+        return serve(request)
+
+    fake.stub.handler = slow
+    messages, error, _ = run_tap(fake, {"invoices"}, tenants=tenants, page_size=100, max_concurrent_requests=1)
+    assert error is None
+    got = records(messages, "invoices")
+    # Written one tenant after another, each in its order.
+    assert [r["tenant_id"] for r in got] == [t for t in tenants for _ in range(300)]
+    assert [r["InvoiceID"] for r in got[:300]] == [f"inv-{n:05d}" for n in range(300)]
+    # Read at once: one call per tenant at a time, several tenants together.
+    assert fake.stub.max_in_flight >= 3
