@@ -7,6 +7,7 @@ Unit amounts keep 4 decimals here; the store rounds them unless ``unitdp=4``.
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 
 from tap_xero.sandbox.data import (
@@ -453,7 +454,9 @@ def build_collections(org: Organisation) -> dict[str, Collection]:
             from tap_xero.sandbox.data import parse_ms_date
             value = records[i].get(stamp_field) if stamp_field else None
             return parse_ms_date(value) if value else None
-        return Collection(org, key, len(records), lambda i: records[i], id_field, stamp if stamp_field else None)
+        # A copy per call: the store hands records out and they must not write back into these lists.
+        return Collection(org, key, len(records), lambda i: copy.deepcopy(records[i]), id_field,
+                          stamp if stamp_field else None)
 
     def lazy(key: str, count: int, build, id_field: str, status_of=None) -> Collection:
         return Collection(org, key, count, lambda i: build(org, i), id_field, status_of=status_of)
