@@ -77,3 +77,17 @@ def test_bad_fault_spec_is_a_usage_error():
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(["serve", "--fault", "explode"])
     assert exit_info.value.code == 2
+
+
+@pytest.mark.load
+def test_serve_is_ready_in_under_10_seconds_at_scale_100000(tmp_path):
+    started = time.monotonic()
+    process, info = _start(tmp_path, "--scale", "100000", "--no-limits")
+    ready_after = time.monotonic() - started
+    try:
+        answer = requests.get(f"{info['base_url']}/_sandbox/counts", timeout=30).json()
+        assert answer[info["tenant_ids"][0]]["Invoices"] == 100000
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=15)
+    assert ready_after < 10, f"ready after {ready_after:.1f} s"

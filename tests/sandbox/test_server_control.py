@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 
 import pytest
 import requests
 
 from tap_xero.endpoints import BY_ENVELOPE
+from tap_xero.sandbox.store import Query
+from tap_xero.webhooks.signature import sign
 
 
 @pytest.fixture
@@ -195,3 +198,16 @@ def test_webhook_control_configures_probes_and_sends(sb, receiver):
     assert any(b'"resourceId":"x"' in body.replace(b" ", b"") for _, body in _Receiver.received)
     assert isinstance(_control(sb, "GET", "webhooks").json(), dict)
     assert _control(sb, "DELETE", "webhooks").status_code == 200
+
+
+def test_webhook_url_in_the_config_delivers_signed_events_for_mutations(make_sandbox, receiver):
+    sb = make_sandbox(scale=30, limits=False, webhook_url=receiver, webhook_key="k" * 20)
+    tenant = sb.tenant_ids[0]
+    contact = sb.store.list(tenant, "Contacts", Query(page=1, page_size=1)).records[0]
+    sb.mutate(tenant, "Contacts", "update", contact["ContactID"], {"Name": "Renamed by webhook test"})
+    deadline = time.monotonic() + 10
+    while not _Receiver.received and time.monotonic() < deadline:
+        time.sleep(0.05)
+    signature, body = _Receiver.received[0]
+    assert signature == sign(body, "k" * 20)
+    assert contact["ContactID"] in body.decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -190,3 +191,11 @@ def test_connections_lists_every_tenant_in_xero_shape(sb):
 def test_connections_needs_a_token(sb):
     answer = requests.get(f"{sb.base_url}/connections", timeout=10)
     assert answer.status_code == 401 and answer.json()["Detail"] == "AuthenticationUnsuccessful"
+
+
+def test_clock_speed_makes_tokens_expire_sooner(make_sandbox):
+    sb = make_sandbox(limits=False, scale=10, clock_speed=3600)  # an hour a second
+    token = sb.issue_access_token()
+    assert _invoices(sb, token, sb.tenant_ids[0]).status_code == 200
+    time.sleep(0.6)  # 36 sandbox minutes
+    assert _invoices(sb, token, sb.tenant_ids[0]).json()["Detail"].startswith("TokenExpired")
