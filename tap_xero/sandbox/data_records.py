@@ -8,13 +8,13 @@ Unit amounts keep 4 decimals here; the store rounds them unless ``unitdp=4``.
 from __future__ import annotations
 
 import copy
+from datetime import date
 from decimal import Decimal
 
 from tap_xero.sandbox.data import (
-    AP_CODE, AR_CODE, BANK_CODES, J_CREDIT_NOTE, J_INVOICE, J_MANUAL, J_OVERPAYMENT, J_PAYMENT, J_PREPAYMENT,
-    J_BANK_TXN, J_TRANSFER, COLLECTION_CODES, STAMP_START_MS, STAMP_SPAN_MS, TAX_NAME, Collection, Core, Draw,
-    Organisation, Posting, day_date, day_of, day_string, document_postings, mix, money, ms_date, reversed_postings,
-    spread_ms, uuid_of,
+    AP_CODE, AR_CODE, BANK_CODES, COLLECTION_CODES, J_BANK_TXN, J_CREDIT_NOTE, J_INVOICE, J_MANUAL, J_OVERPAYMENT,
+    J_PAYMENT, J_PREPAYMENT, J_TRANSFER, STATUS_CODES, TAX_NAME, Collection, Core, Draw, Organisation, Posting,
+    day_date, day_of, day_string, mix, money, ms_date, parse_ms_date, reversed_postings, spread_ms, uuid_of,
 )
 
 ONE = Decimal("1.000000")
@@ -116,7 +116,6 @@ def payment(org: Organisation, k: int) -> dict:
 
 
 def credit_note(org: Organisation, k: int) -> dict:
-    from tap_xero.sandbox.data import STATUS_CODES
     i = org.cn_invoice[k]
     core = org.invoice_core(i)
     receivable, account = org.credit_note_side(k)
@@ -328,7 +327,6 @@ def linked_transaction(org: Organisation, k: int) -> dict:
 
 
 def budgets(org: Organisation) -> list[dict]:
-    from datetime import date
     months = [date(2025, m, 1).toordinal() for m in range(1, 13)]
     out = []
     for k, (typ, description) in enumerate((("OVERALL", "Overall Budget"), ("TRACKING", "North region budget"))):
@@ -447,11 +445,8 @@ def journal_source_type(org: Organisation, n: int) -> str:
 # ------------------------------------------------------------------ the table of collections
 
 def build_collections(org: Organisation) -> dict[str, Collection]:
-    from tap_xero.sandbox.data import STATUS_CODES
-
     def eager(key: str, records: list[dict], id_field: str | None, stamp_field: str | None) -> Collection:
         def stamp(i: int) -> int | None:
-            from tap_xero.sandbox.data import parse_ms_date
             value = records[i].get(stamp_field) if stamp_field else None
             return parse_ms_date(value) if value else None
         # A copy per call: the store hands records out and they must not write back into these lists.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from tap_xero.sandbox.data import ACCOUNT_CLASS, BANK_CODES, Organisation, money, ms_date, parse_ms_date
+from tap_xero.sandbox.data import ACCOUNT_CLASS, BANK_CODES, UNIX_EPOCH_ORDINAL, Organisation, money, parse_ms_date
 
 TITLES = {
     "TrialBalance": "Trial Balance", "ProfitAndLoss": "Profit and Loss", "BalanceSheet": "Balance Sheet",
@@ -215,7 +215,7 @@ def budget_summary(org: Organisation, params: dict[str, str], today: date, updat
     periods = [b["Period"] for b in budget["BudgetLines"][0]["BudgetBalances"]]
     labels = []
     for period in periods:
-        day = date.fromordinal(719163 + parse_ms_date(period) // 86_400_000)
+        day = date.fromordinal(UNIX_EPOCH_ORDINAL + parse_ms_date(period) // 86_400_000)
         labels.append(f"{calendar.month_abbr[day.month]}-{str(day.year)[2:]}")
     rows: list[dict] = [{"RowType": "Header", "Cells": [_cell("Account")] + [_cell(v) for v in labels]}]
     for title, classes in (("Income", ("REVENUE",)), ("Expenses", ("EXPENSE",))):
@@ -284,5 +284,3 @@ def build_report(org: Organisation, name: str, params: dict[str, str], today: da
         raise KeyError(f"unknown report {name}") from None
     return builder(org, params or {}, today, updated)
 
-
-__all__ = ["build_report", "BUILDERS", "TITLES", "ms_date"]
