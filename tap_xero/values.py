@@ -21,12 +21,10 @@ Output formats (stable, so that string comparison of bookmarks is time order):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
 # Dates repeat a lot (DueDate, Date, the same UpdatedDateUTC second): a small
 # cache turns most conversions into one dict lookup. Cleared when full.
 _CACHE_LIMIT = 65536
@@ -36,12 +34,26 @@ _date_cache: dict[str, str] = {}
 Converter = Callable[[dict], None]
 
 
+def _ms_value(value: str) -> int | None:
+    """The milliseconds of ``/Date(ms)/`` or ``/Date(ms+hhmm)/``; None for anything else."""
+    if not (value.startswith("/Date(") and value.endswith(")/")):
+        return None
+    inner = value[6:-2]
+    cut = max(inner.rfind("+"), inner.rfind("-"))  # the offset note's sign (a leading minus is at 0)
+    if cut > 0:
+        inner = inner[:cut]
+    try:
+        return int(inner)
+    except ValueError:
+        return None
+
+
 def _parse(value: str) -> datetime | None:
     """A Xero date value as an aware UTC datetime; None when it is not a date."""
-    match = _MS_DATE.match(value)
-    if match:
+    millis = _ms_value(value)
+    if millis is not None:
         # timedelta arithmetic is exact for negative values too (fromtimestamp is not portable).
-        return EPOCH + timedelta(milliseconds=int(match.group(1)))
+        return EPOCH + timedelta(milliseconds=millis)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -89,9 +101,9 @@ def parse_datetime(value: str) -> datetime:
     return parsed
 
 
-# A plan says, for one object schema, what to do with each field that holds dates:
-# a conversion function (a date field), a nested plan (an object), or ("items", plan) (an array).
-_Plan = dict[str, object]
+# The schema is compiled once into closures: for each object, the (field, function) pairs of the fields
+# that hold dates at some depth. Per record, only those fields are looked at.
+ValueFunction = Callable[[object], object]
 
 
 def _types(schema: dict) -> set[str]:
@@ -101,73 +113,71 @@ def _types(schema: dict) -> set[str]:
     return set(kind or ())
 
 
-def _field_action(schema: dict) -> object | None:
-    """What to do with a value of ``schema``: a function, a nested plan, ("items", plan), or None."""
+def _date_text(convert: Callable[[str], str | None]) -> ValueFunction:
+    def apply(value: object) -> object:
+        return convert(value) if value.__class__ is str else value
+
+    return apply
+
+
+def _value_function(schema: dict) -> ValueFunction | None:
+    """How to convert a value of ``schema`` (None: nothing in it is a date)."""
     for key in ("anyOf", "oneOf", "allOf"):
         for option in schema.get(key) or ():
-            action = _field_action(option)
-            if action is not None:
-                return action
+            function = _value_function(option)
+            if function is not None:
+                return function
     fmt = schema.get("format")
     if fmt == "date-time":
-        return to_datetime_string
+        return _date_text(to_datetime_string)
     if fmt == "date":
-        return to_date_string
+        return _date_text(to_date_string)
     types = _types(schema)
     if "object" in types or "properties" in schema:
-        plan = _object_plan(schema)
-        return plan or None
+        return _object_function(schema)
     if "array" in types or "items" in schema:
         items = schema.get("items")
-        if isinstance(items, dict):
-            item_action = _field_action(items)
-            if item_action is not None:
-                return ("items", item_action)
+        item_function = _value_function(items) if isinstance(items, dict) else None
+        if item_function is None:
+            return None
+
+        def convert_list(value: object) -> object:
+            if value.__class__ is list:
+                return [item_function(item) for item in value] if value else value
+            return value
+
+        return convert_list
     return None
 
 
-def _object_plan(schema: dict) -> _Plan:
-    plan: _Plan = {}
+def _object_function(schema: dict) -> ValueFunction | None:
+    fields = []
     for name, field_schema in (schema.get("properties") or {}).items():
-        action = _field_action(field_schema)
-        if action is not None:
-            plan[name] = action
-    return plan
-
-
-def _apply(value: object, action: object) -> object:
-    if value is None:
+        function = _value_function(field_schema)
+        if function is not None:
+            fields.append((name, function))
+    if not fields:
         return None
-    if callable(action):
-        return action(value) if isinstance(value, str) else value
-    if isinstance(action, dict):
-        if isinstance(value, dict):
-            _apply_plan(value, action)
+    fields_tuple = tuple(fields)
+
+    def convert_object(value: object) -> object:
+        if value.__class__ is dict:
+            get = value.get  # type: ignore[attr-defined]
+            for name, function in fields_tuple:
+                field_value = get(name)
+                if field_value is not None:
+                    value[name] = function(field_value)  # type: ignore[index]
         return value
-    item_action = action[1]  # type: ignore[index]
-    if isinstance(value, list):
-        if callable(item_action):
-            return [item_action(v) if isinstance(v, str) else v for v in value]
-        for item in value:
-            _apply(item, item_action)
-    return value
 
-
-def _apply_plan(record: dict, plan: _Plan) -> None:
-    for name, action in plan.items():
-        value = record.get(name)
-        if value is not None:
-            record[name] = _apply(value, action)
+    return convert_object
 
 
 def build_converter(schema: dict) -> Converter:
     """A function that converts, in place, every date field of a record of ``schema``."""
-    plan = _object_plan(schema)
-
-    def convert(record: dict) -> None:
-        _apply_plan(record, plan)
-
-    return convert
+    function = _object_function(schema)
+    if function is None:
+        return lambda record: None
+    return function  # type: ignore[return-value]
 
 
 def ims_header(moment: datetime) -> str:

@@ -329,3 +329,28 @@ def test_tenants_are_read_in_parallel_and_written_in_order(fake):
     assert [r["InvoiceID"] for r in got[:300]] == [f"inv-{n:05d}" for n in range(300)]
     # Read at once: one call per tenant at a time, several tenants together.
     assert fake.stub.max_in_flight >= 3
+
+
+def test_deselected_fields_are_dropped_and_the_rest_kept(fake):
+    fake.put(T1, "Invoices", [dict(invoice(1, BASE), BrandNewXeroField="kept", Reference="PO-1")])
+    tap_config = {"access_token": "t", "tenant_ids": [T1], "api_url": fake.stub.url, "scopes": "accounting.transactions"}
+    catalog = TapXero(config=tap_config).catalog_dict
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = entry["tap_stream_id"] == "invoices"
+            if entry["tap_stream_id"] == "invoices" and item["breadcrumb"] == ["properties", "Reference"]:
+                item["metadata"]["selected"] = False
+    tap = TapXero(config=tap_config, catalog=catalog)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        tap.sync_all()
+    (record,) = [m["record"] for m in map(json.loads, out.getvalue().splitlines()) if m["type"] == "RECORD"]
+    assert "Reference" not in record
+    assert record["BrandNewXeroField"] == "kept"  # a field Xero adds tomorrow reaches the target
+
+
+def test_unknown_new_field_is_kept_when_everything_is_selected(fake):
+    fake.put(T1, "Invoices", [dict(invoice(1, BASE), BrandNewXeroField={"Nested": "/Date(0)/"})])
+    messages, _, _ = run_tap(fake, {"invoices"})
+    assert records(messages, "invoices")[0]["BrandNewXeroField"] == {"Nested": "/Date(0)/"}
