@@ -297,7 +297,7 @@ PAYMENT_SOURCE_TYPES = frozenset({"ACCRECPAYMENT", "ACCPAYPAYMENT", "ARCREDITPAY
 
 
 class Line(NamedTuple):
-    """One generated line item, in integer units."""
+    """One generated line item, in integer units (net and tax computed once, by ``make_line``)."""
 
     account: str
     item: int  # index into ITEMS, -1 for none
@@ -306,14 +306,15 @@ class Line(NamedTuple):
     tax_type: str
     tracking: int  # Region option index, -1 for none
     description: str
+    net: int  # cents: quantity x unit amount, rounded half up
+    tax: int  # cents: net x rate, rounded half up
 
-    @property
-    def net(self) -> int:
-        return half_up(self.qty_e4 * self.unit_e4, 1_000_000)
 
-    @property
-    def tax(self) -> int:
-        return half_up(self.net * TAX_BP.get(self.tax_type, 0), 10_000)
+def make_line(account: str, item: int, qty_e4: int, unit_e4: int, tax_type: str, tracking: int,
+              description: str) -> Line:
+    net = half_up(qty_e4 * unit_e4, 1_000_000)
+    return Line(account, item, qty_e4, unit_e4, tax_type, tracking, description, net,
+                half_up(net * TAX_BP.get(tax_type, 0), 10_000))
 
 
 class Posting(NamedTuple):
@@ -488,8 +489,8 @@ class Organisation:
                 if (bits >> 52 & 0xF) % 10 == 0:
                     tax_type = "EXEMPTOUTPUT" if receivable else "EXEMPTEXPENSES"
             tracking = (bits >> 48 & 0xF) % (REGION_OPTIONS + 2)
-            lines.append(Line(account, item, qty, unit, tax_type, tracking if tracking < REGION_OPTIONS else -1,
-                              description))
+            lines.append(make_line(account, item, qty, unit, tax_type, tracking if tracking < REGION_OPTIONS else -1,
+                                   description))
         return tuple(lines)
 
     def _pick_contact(self, draw: Draw, receivable: bool) -> int:
