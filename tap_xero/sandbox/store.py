@@ -92,6 +92,15 @@ SUMMARY_DROPS = {
 LINE_ITEM_KEYS = ("LineItems",)
 UNIT_PRICE_PARENTS = ("SalesDetails", "PurchaseDetails")
 NO_CREATE = {"Organisations", "InvoiceReminders", "Journals"}
+# Comma-separated list parameters some endpoints accept besides IDs (case-insensitive name -> field).
+EXTRA_LIST_FILTERS = {
+    "Invoices": {"contactids": "Contact.ContactID", "invoicenumbers": "InvoiceNumber"},
+    "CreditNotes": {"contactids": "Contact.ContactID"},
+    "PurchaseOrders": {"contactids": "Contact.ContactID"},
+    "Quotes": {"contactid": "Contact.ContactID", "quotenumber": "QuoteNumber"},
+    "LinkedTransactions": {"contactid": "ContactID", "sourcetransactionid": "SourceTransactionID",
+                           "targettransactionid": "TargetTransactionID", "status": "Status"},
+}
 WEBHOOK_CATEGORY = {e.envelope_key: e.webhook_category for e in endpoints.ENDPOINTS if e.webhook_category}
 
 
@@ -298,6 +307,10 @@ class Store:
         if query.ids and ep.ids_filter:
             wanted_ids = {str(i).strip().lower() for i in query.ids if str(i).strip()}
         predicate = where_module.compile_where(query.where) if query.where else None
+        for param, value in (query.extra or {}).items():
+            path = EXTRA_LIST_FILTERS.get(key, {}).get(param.lower())
+            if path and value:
+                predicate = _and(predicate, _member_of(path, value))
         cheap_status = coll.status_of
 
         def status_ok(status: str | None) -> bool:
@@ -910,6 +923,15 @@ class Store:
 
 def org_today(store: Store) -> int:
     return store._clock().date().toordinal()
+
+
+def _member_of(path: str, csv: str) -> Callable[[dict], bool]:
+    wanted = {part.strip().lower() for part in str(csv).split(",") if part.strip()}
+    return lambda record: str(where_module.resolve(record, path) or "").lower() in wanted
+
+
+def _and(first: Callable[[dict], bool] | None, second: Callable[[dict], bool]) -> Callable[[dict], bool]:
+    return second if first is None else (lambda record: first(record) and second(record))
 
 
 def _iso(ms: int) -> str:

@@ -265,3 +265,14 @@ def test_served_records_are_private_copies(store, tenant):
     first = store.list(tenant, "Accounts", Query()).records[0]
     first["Name"] = "scribbled"
     assert store.list(tenant, "Accounts", Query()).records[0]["Name"] != "scribbled"
+
+
+def test_extra_list_parameters_filter_like_xero(store, tenant):
+    invoices = _all(store, tenant, "Invoices")
+    contact_id = invoices[0]["Contact"]["ContactID"]
+    by_contact = _all(store, tenant, "Invoices", extra={"ContactIDs": contact_id.upper()})
+    assert by_contact and [i["InvoiceID"] for i in by_contact] == [
+        i["InvoiceID"] for i in invoices if i["Contact"]["ContactID"] == contact_id]
+    numbers = f"{invoices[1]['InvoiceNumber']},{invoices[2]['InvoiceNumber']}"
+    assert len(_all(store, tenant, "Invoices", extra={"InvoiceNumbers": numbers})) == 2
+    assert len(_all(store, tenant, "Invoices", extra={"SomethingElse": "x"})) == len(invoices)
