@@ -395,7 +395,7 @@ class Collection:
         return self.build(index)
 
     def id_of(self, index: int) -> str:
-        return uuid_of(self.prefix_hash, index)
+        return self.org.ident(self.key, index)
 
     def index_of(self, record_id: str) -> int | None:
         """The base index of ``record_id`` (or of a created record: count and above)."""
@@ -442,13 +442,18 @@ class Organisation:
         self.n_linked = max(2, n // 50)
 
         self._last_core: tuple[int, Core | None] = (-1, None)
+        self._id_prefixes: dict[str, str] = {}
         self._build_reference_data()
         self._walk()
         self._build_collections()
 
     # ------------------------------------------------------------ helpers
     def ident(self, key: str, index: int) -> str:
-        return uuid_of(mix(self.key, COLLECTION_CODES[key]), index)
+        """The ID of record ``index`` of collection ``key``: a fixed prefix and the index in hex."""
+        prefix = self._id_prefixes.get(key)
+        if prefix is None:
+            prefix = self._id_prefixes[key] = uuid_of(mix(self.key, COLLECTION_CODES[key]), 0)[:-12]
+        return f"{prefix}{index:012x}"
 
     def account(self, code: str) -> dict:
         return self.accounts_by_code[code]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -101,6 +102,7 @@ EXTRA_LIST_FILTERS = {
     "LinkedTransactions": {"contactid": "ContactID", "sourcetransactionid": "SourceTransactionID",
                            "targettransactionid": "TargetTransactionID", "status": "Status"},
 }
+LOGGER = logging.getLogger(__name__)
 WEBHOOK_CATEGORY = {e.envelope_key: e.webhook_category for e in endpoints.ENDPOINTS if e.webhook_category}
 
 
@@ -606,10 +608,15 @@ class Store:
             })
 
     def _notify(self, events: list[dict]) -> None:
-        # Outside the lock: a subscriber may call back into the store.
+        # Outside the lock: a subscriber may call back into the store. A failing subscriber
+        # (a webhook receiver that is down, say) must not undo or fail the mutation itself.
         for event in events:
             for callback in list(self._subscribers):
-                callback(dict(event))
+                try:
+                    callback(dict(event))
+                except Exception:
+                    LOGGER.exception("webhook subscriber failed for %s %s", event["eventCategory"],
+                                     event["resourceId"])
 
     # ------------------------------------------------------------ accounting consistency
     def _posting_of(self, st: _TenantState, key: str, record: dict | None):

@@ -296,3 +296,17 @@ def test_concurrent_mutations_are_serialised(store, tenant):
     stamps = [parse_ms_date(r["UpdatedDateUTC"]) for r in served]
     assert stamps == sorted(stamps)
     assert _journal_count(store, tenant) == journals
+
+
+def test_a_failing_subscriber_does_not_fail_the_mutation(store, tenant, caplog):
+    delivered: list[dict] = []
+
+    def broken(event: dict) -> None:
+        raise ConnectionError("receiver down")
+
+    store.subscribe(broken)
+    store.subscribe(delivered.append)
+    contact = store.create(tenant, "Contacts", {"Name": "Still created"})
+    assert store.get(tenant, "Contacts", contact["ContactID"])["Name"] == "Still created"
+    assert [e["resourceId"] for e in delivered] == [contact["ContactID"]]
+    assert "webhook subscriber failed" in caplog.text
