@@ -118,53 +118,74 @@ def _webhook_covered(stream: Any) -> bool:
     return bool(endpoint and endpoint.webhook_category in WEBHOOK_CATEGORIES)
 
 
-def tenant_records(stream: Any, context: dict, normal: Callable[[str, dict], Iterator[dict]]) -> Iterator[dict]:
-    """A XeroStream's records for one tenant: targeted when webhooks allow, else ``normal(tenant_id, context)``."""
-    tenant_id = context["tenant_id"]
+def targeted_start(stream: Any, context: dict) -> int | None:
+    """The queue position a targeted read of this tenant starts after; None when it reads normally.
+
+    Read-only (no request, no state change), so the client may call it to decide, for example,
+    not to prefetch a tenant's collection pages.
+    """
     endpoint: Endpoint | None = stream.endpoint
+    if endpoint is None or endpoint.webhook_category not in WEBHOOK_CATEGORIES:
+        return None
     sync = webhook_sync(stream._tap)
-    if sync is None or endpoint is None or endpoint.webhook_category not in WEBHOOK_CATEGORIES:
-        yield from normal(tenant_id, context)
-        return
+    if sync is None:
+        return None
     if sync.platform_run:
-        yield from _targeted_records(stream, context, sync, after=0, save=False)
-        return
+        return 0
     state = stream.get_context_state(context)
     position = state.get(POSITION_KEY)
-    has_baseline = position is not None and state.get("replication_key_value") is not None
-    if has_baseline and int(position) > sync.end_position:
+    if not sync.targeted or position is None or state.get("replication_key_value") is None:
+        return None
+    if int(position) > sync.end_position:
         logger.warning(
             "Stream '%s', tenant %s: saved webhook position %s is beyond the queue's last (%d): the queue file "
-            "was replaced. Syncing incrementally instead.", stream.name, tenant_id, position, sync.end_position,
+            "was replaced. Syncing incrementally instead.", stream.name, context["tenant_id"], position,
+            sync.end_position,
         )
-        has_baseline = False
-    if sync.targeted and has_baseline:
-        yield from _targeted_records(stream, context, sync, after=int(position), save=stream.selected)
+        return None
+    return int(position)
+
+
+def tenant_records(stream: Any, context: dict, normal: Callable[[str, dict], Iterator[dict]]) -> Iterator[dict]:
+    """A XeroStream's records for one tenant: targeted when webhooks allow, else ``normal(tenant_id, context)``."""
+    start = targeted_start(stream, context)
+    sync = webhook_sync(stream._tap)
+    if start is not None and sync is not None:
+        yield from _targeted_records(stream, context, sync, after=start, save=stream.selected and not sync.platform_run)
         return
-    # Events up to end_position describe changes made before this sync started: it covers them.
-    yield from normal(tenant_id, context)
-    if stream.selected:
+    yield from normal(context["tenant_id"], context)
+    if sync is not None and stream.selected and stream.endpoint is not None \
+            and stream.endpoint.webhook_category in WEBHOOK_CATEGORIES:
+        # Events up to end_position describe changes made before this sync started: it covered them.
         _save_position(stream, context, sync.end_position)
 
 
 def _targeted_records(stream: Any, context: dict, sync: WebhookSync, *, after: int, save: bool) -> Iterator[dict]:
-    from tap_xero.paging import Page
-
+    """Fetch what the events after ``after`` name; records go through the stream's own per-record steps
+    (``_prepare``: values and tenant_id; ``_selected_children``: line-item rows written before the parent)."""
     tenant_id = context["tenant_id"]
     endpoint: Endpoint = stream.endpoint
-    fetched = 0
+    children = stream._selected_children()
+    progress = stream.client.progress
+    fetched = calls = 0
     for window in sync.entries(after):
         ids = list(dict.fromkeys(
             event["resourceId"] for _, _, event in window
             if event["tenantId"] == tenant_id and event["eventCategory"] == endpoint.webhook_category
         ))
-        for number, records in enumerate(fetch_changed(stream.client, tenant_id, endpoint, ids,
-                                                       _targeted_params(stream)), 1):
+        for records in fetch_changed(stream.client, tenant_id, endpoint, ids, _targeted_params(stream)):
+            calls += 1
+            for record in records:
+                record = stream._prepare(record, tenant_id)
+                for child in children:
+                    child.write_rows(record, tenant_id)
+                yield record
             fetched += len(records)
-            yield from stream._page_records(Page(number, records), tenant_id, None, None, None)
+            progress.page_done(stream.name, tenant_id, records=len(records), page=calls, page_count=None)
         if save:
             _save_position(stream, context, window[-1][0])
-    logger.info("Stream '%s', tenant %s: targeted sync fetched %d changed record(s)", stream.name, tenant_id, fetched)
+    logger.info("Stream '%s', tenant %s: targeted sync fetched %d changed record(s) in %d call(s)",
+                stream.name, tenant_id, fetched, calls)
 
 
 def _targeted_params(stream: Any) -> dict[str, Any]:

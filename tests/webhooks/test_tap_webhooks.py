@@ -266,3 +266,24 @@ def test_platform_webhook_run_refusal_exits_non_zero(sb, tmp_path):
     assert "does not match the webhook key" in result.stderr
     assert TEST_KEY not in result.stderr + result.stdout
     assert '"type": "RECORD"' not in result.stdout
+
+
+def test_foreign_tenants_are_skipped_and_a_replaced_queue_falls_back_to_incremental(sb, receiver, tmp_path):
+    queue_config = {"webhook_queue_path": receiver.queue.path}
+    t0 = sb.tenant_ids[0]
+    baseline = run_tap(sb, tmp_path, streams={"invoices", "webhook_events"}, **queue_config)
+    invoice_id = next(r["InvoiceID"] for r in baseline.records["invoices"] if r["tenant_id"] == t0)
+    with EventQueue(receiver.queue.path) as queue:
+        queue.append([make_event("INVOICE", invoice_id, tenant_id=t0),
+                      make_event("INVOICE", tenant_id="00000000-0000-4000-8000-000000000000")])
+        top = queue.max_position()
+    targeted_run = run_tap(sb, tmp_path, state=baseline.state, streams={"invoices", "webhook_events"}, **queue_config)
+    assert [r["tenant_id"] for r in targeted_run.records["webhook_events"]] == [t0]  # not the unknown tenant
+    assert targeted_run.ids("invoices") == {(t0, invoice_id)}
+
+    # A saved position past the queue's end means the queue file was replaced: sync incrementally.
+    replaced = copy.deepcopy(targeted_run.state)
+    partition_state(replaced, "invoices", t0)[targeted.POSITION_KEY] = top + 1000
+    fallback = run_tap(sb, tmp_path, state=replaced, streams={"invoices"}, **queue_config)
+    assert partition_state(fallback.state, "invoices", t0)[targeted.POSITION_KEY] == top
+    assert len(fallback.ids("invoices")) >= 1
