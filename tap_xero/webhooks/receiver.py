@@ -144,12 +144,13 @@ class WebhookReceiver:
         port: int = 0,
         host: str = "127.0.0.1",
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        append_busy_timeout_ms: int = APPEND_BUSY_TIMEOUT_MS,
     ) -> None:
         if not key:
             raise ConfigError("webhook_key", "the webhook key is empty", "give the key from Xero's developer portal")
         self.key = key
         self.max_body_bytes = max_body_bytes
-        self.queue = EventQueue(queue_path, busy_timeout_ms=APPEND_BUSY_TIMEOUT_MS)
+        self.queue = EventQueue(queue_path, busy_timeout_ms=append_busy_timeout_ms)
         self._server = _Server((host, port), _Handler)
         self._server.receiver = self
         self._thread: threading.Thread | None = None

@@ -4,7 +4,9 @@ import http.client
 import json
 import logging
 import socket
+import sqlite3
 import time
+import urllib.error
 import urllib.request
 
 from tap_xero.webhooks.payload import build_payload
@@ -136,3 +138,17 @@ def test_key_and_signature_never_logged(queue_path, caplog):
     assert "/webhooks/xero" in caplog.text  # requests are logged (at DEBUG) ...
     assert TEST_KEY not in caplog.text  # ... but never the key
     assert sign(body, TEST_KEY) not in caplog.text
+
+
+def test_a_locked_queue_is_answered_503_in_time_and_nothing_is_lost(queue_path):
+    with WebhookReceiver(queue_path, TEST_KEY, append_busy_timeout_ms=300) as running:
+        blocker = sqlite3.connect(queue_path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+        body = build_payload([make_event("INVOICE", "locked-1")])
+        started = time.monotonic()
+        status, _ = post(running.url, body)
+        assert status == 503 and time.monotonic() - started < 2  # not acknowledged: Xero will retry
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        assert post(running.url, body)[0] == 200  # Xero's retry
+    assert [e["resourceId"] for e in stored(queue_path)] == ["locked-1"]
