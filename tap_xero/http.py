@@ -96,6 +96,10 @@ def _retry_after(headers: requests.structures.CaseInsensitiveDict) -> int | None
 class XeroClient:
     """The one HTTP mechanism: limiter, timeout, retries, refresh-on-401, errors. See the module docstring."""
 
+    # Backoff between retries: full jitter over base * 2**n seconds, at most the max wait per retry.
+    DEFAULT_RETRY_BASE_SECONDS = 1.0
+    DEFAULT_RETRY_MAX_WAIT_SECONDS = 30.0
+
     def __init__(
         self,
         api_url: str,
@@ -107,8 +111,8 @@ class XeroClient:
         per_minute_per_tenant: int = TENANT_PER_MINUTE,
         app_per_minute: int = APP_PER_MINUTE,
         max_retry_seconds: float = 300.0,
-        retry_base_seconds: float = 1.0,
-        retry_max_wait_seconds: float = 30.0,
+        retry_base_seconds: float | None = None,
+        retry_max_wait_seconds: float | None = None,
         max_rate_limited: int = 20,
         max_workers: int = 16,
         limits: Limits | None = None,
@@ -135,8 +139,8 @@ class XeroClient:
             backoff.expo,
             TransientError,
             max_time=max_retry_seconds,
-            factor=retry_base_seconds,
-            max_value=retry_max_wait_seconds,
+            factor=self.DEFAULT_RETRY_BASE_SECONDS if retry_base_seconds is None else retry_base_seconds,
+            max_value=self.DEFAULT_RETRY_MAX_WAIT_SECONDS if retry_max_wait_seconds is None else retry_max_wait_seconds,
             jitter=backoff.full_jitter,
             on_backoff=self._log_backoff,
             raise_on_giveup=True,
