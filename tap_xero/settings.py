@@ -117,6 +117,11 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         description="File where the webhook receiver queues verified events for the next incremental run.",
     ),
     th.Property(
+        "webhook_targeted_sync", th.BooleanType, default=True,
+        description="With webhook_queue_path: fetch only the records named by queued webhook events (by id) "
+        "once a stream has a baseline. Set false for a periodic full incremental catch-up.",
+    ),
+    th.Property(
         "start_date", th.DateTimeType,
         description="Earliest modification time to sync on a first run (RFC 3339 date or date-time, UTC). "
         "Default: everything.",
@@ -182,7 +187,7 @@ def connector_secrets(environ: Mapping[str, str]) -> dict[str, Any]:
     for variable, setting in PAN_SEC_SETTINGS.items():
         value = environ.get(variable, "").strip()
         if value:
-            found[setting] = value
+            found[setting] = int(value) if setting == "expires_in" and value.isdigit() else value
     return found
 
 
@@ -325,8 +330,8 @@ class XeroSettings:
     def from_config(cls, config: Mapping[str, Any], origins: Mapping[str, str] | None = None) -> XeroSettings:
         """Check every setting's form and range; raise ConfigError on the first problem.
 
-        Whether there is anything to authenticate with is checked separately by ``auth_mode``
-        (discovery needs no credentials).
+        Whether the credentials fit together is checked separately by ``auth_mode`` (discovery
+        needs no credentials).
         """
         origins = dict(origins or {})
 
@@ -340,7 +345,13 @@ class XeroSettings:
 
         expires_in = None
         if config.get("expires_in") not in (None, ""):
-            expires_in = _int_setting(config, "expires_in", 0, 0, None)
+            try:
+                expires_in = _int_setting(config, "expires_in", 0, 0, None)
+            except ConfigError:
+                raise ConfigError(
+                    describe_setting("expires_in", origins), f"{config['expires_in']!r} is not a number of seconds",
+                    "give the seconds the access token stays valid, e.g. 1800",
+                ) from None
         expires_at = None
         if config.get("access_token_expires_at") not in (None, ""):
             expires_at = parse_datetime(config["access_token_expires_at"])
@@ -404,7 +415,6 @@ class XeroSettings:
             token_refresh_margin_seconds=_int_setting(config, "token_refresh_margin_seconds", 300, 0, 1500),
             origins=origins,
         )
-        settings._check_contradictions()
         return settings
 
     def _check_contradictions(self) -> None:
@@ -420,6 +430,7 @@ class XeroSettings:
         ``stored_refresh_token``: the token store already holds a refresh token for this app
         (written by ``tap-xero auth`` or an earlier run), which then counts as configured.
         """
+        self._check_contradictions()
         if self.refresh_token or (stored_refresh_token and self.client_id):
             return MODE_REFRESH_TOKEN
         if self.access_token:

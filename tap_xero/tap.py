@@ -40,6 +40,16 @@ def _stream_classes() -> Sequence[type[Stream]]:
     return STREAM_CLASSES
 
 
+def _webhook_side() -> Any:  # noqa: ANN401
+    """tap_xero.webhooks' tap-side hooks (webhook_events stream, webhook-run preparation), if installed."""
+    try:
+        from tap_xero.webhooks import stream as webhook_stream
+        from tap_xero.webhooks import targeted
+    except ImportError:
+        return None
+    return webhook_stream, targeted
+
+
 class XeroCommand(SingerCommand):
     """The SDK's command, plus: expected errors become one redacted log line and their exit status."""
 
@@ -163,12 +173,19 @@ class TapXero(Tap):
     # Streams -----------------------------------------------------------------------------------
 
     def discover_streams(self) -> list[Stream]:
-        return [stream_class(tap=self) for stream_class in _stream_classes()]
+        streams: list[Stream] = [stream_class(tap=self) for stream_class in _stream_classes()]
+        webhook_side = _webhook_side()
+        if webhook_side is not None:
+            streams += webhook_side[0].webhook_streams(self)
+        return streams
 
     # Runs --------------------------------------------------------------------------------------
 
     def preflight(self) -> None:
-        """Everything that can fail before the first record: token, scopes, tenants."""
+        """Everything that can fail before the first record: webhook triggers, token, scopes, tenants."""
+        webhook_side = _webhook_side()
+        if webhook_side is not None:
+            webhook_side[1].prepare_run(self)  # verifies a webhook run's signatures; no request
         self.authenticator.ensure_usable()
         drop_ungranted_streams(
             self.streams.values(),
@@ -187,6 +204,9 @@ class TapXero(Tap):
             raise
         finally:
             if self._xero_client is not None:
+                progress = getattr(self._xero_client, "progress", None)
+                if progress is not None:
+                    progress.write_summary()  # calls, retries and limits of the run, also when it failed
                 self._xero_client.close()
 
     def run_connection_test(self) -> bool:  # type: ignore[misc]  # final in the SDK; preflight added

@@ -84,7 +84,6 @@ def test_values_are_typed():
 @pytest.mark.parametrize(
     ("config", "setting", "hint"),
     [
-        ({"refresh_token": "r"}, "client_id", "client_id"),
         ({"page_size": 5000}, "page_size", "between 1 and 1000"),
         ({"page_size": 0}, "page_size", "between 1 and 1000"),
         ({"page_size": "many"}, "page_size", "whole number"),
@@ -119,6 +118,12 @@ def test_auth_mode_follows_what_is_configured():
     assert XeroSettings.from_config(both).auth_mode(stored_refresh_token=True) == MODE_REFRESH_TOKEN
 
 
+def test_refresh_token_without_client_id_is_a_config_error():
+    with pytest.raises(ConfigError) as caught:
+        XeroSettings.from_config({"refresh_token": "r"}).auth_mode()
+    assert caught.value.setting == "client_id" and "Fix: set client_id" in str(caught.value)
+
+
 def test_nothing_to_authenticate_with_is_a_config_error():
     with pytest.raises(ConfigError, match="nothing to authenticate with") as caught:
         XeroSettings.from_config({}).auth_mode()
@@ -136,7 +141,7 @@ def test_connector_secrets_map_onto_settings():
         "UNRELATED": "x",
     }
     assert connector_secrets(environ) == {
-        "access_token": "tok", "scopes": "accounting.settings.read", "expires_in": "1800", "client_id": "cid",
+        "access_token": "tok", "scopes": "accounting.settings.read", "expires_in": 1800, "client_id": "cid",
         "client_secret": "cs", "tenant_url": f"https://go.xero.com/app/{TENANT}",
     }
     assert set(PAN_SEC_SETTINGS.values()) <= set(CONFIG_SCHEMA["properties"])
@@ -145,6 +150,12 @@ def test_connector_secrets_map_onto_settings():
     assert (settings.access_token, settings.expires_in, settings.client_id) == ("tok", 1800, "cid")
     assert settings.scopes == {"accounting.settings.read"}
     assert origins["access_token"] == "PAN_SEC_XERO_ACCESS_TOKEN"
+
+
+def test_a_malformed_connector_expiry_names_its_variable():
+    config, origins = merge_sources({}, {"PAN_SEC_XERO_ACCESS_TOKEN": "t", "PAN_SEC_XERO_EXPIRES_IN": "soon"})
+    with pytest.raises(ConfigError, match="PAN_SEC_XERO_EXPIRES_IN"):
+        XeroSettings.from_config(config, origins)
 
 
 def test_explicit_config_beats_connector_secrets_setting_by_setting():
