@@ -228,3 +228,26 @@ def test_seeded_fault_loop(make_sandbox, tmp_path_factory):
         iterations += 1
         seed += 1
     assert iterations >= 5
+
+
+def test_cli_exits_75_on_the_day_limit_with_state_last(sb, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = {
+        "client_id": sb.client_id, "client_secret": sb.client_secret, "identity_url": sb.base_url,
+        "api_url": sb.api_url, "token_store_path": str(tmp_path / "tokens.json"), "page_size": PAGE_SIZE,
+        "refresh_token": sb.issue_refresh_token(),
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    sb.faults.add("day_limit:after=3,count=1,path=Invoices")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "tap-xero"), "--config", str(tmp_path / "config.json")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == errors.EXIT_DAY_LIMIT, done.stderr[-2000:]
+    last = json.loads(done.stdout.strip().splitlines()[-1])
+    assert last["type"] == "STATE"
+    assert "daily API limit" in done.stderr
+    assert sb.refresh_token not in done.stderr and config["refresh_token"] not in done.stderr
