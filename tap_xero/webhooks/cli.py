@@ -26,7 +26,9 @@ logger = logging.getLogger("tap_xero.webhooks")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tap-xero-webhooks", description="Receive Xero webhooks into a durable queue.")
+    parser = argparse.ArgumentParser(
+        prog="tap-xero-webhooks", description="Receive Xero webhooks into a durable queue."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the receiver (POST /webhooks/xero, GET /healthz)")
     serve.add_argument("--port", type=int, required=True, help="port to listen on (0: any free port)")

@@ -36,7 +36,8 @@ def test_serve_receives_reports_health_and_stops_cleanly(tmp_path):
 
 def test_key_from_the_platform_variable_and_from_the_flag(tmp_path):
     process, base_url = start_receiver_process(
-        tmp_path / "q.sqlite", tmp_path / "ready", extra_env={"TAP_XERO_WEBHOOK_KEY": "", "PAN_SEC_XERO_WEBHOOK_KEY": TEST_KEY}
+        tmp_path / "q.sqlite", tmp_path / "ready",
+        extra_env={"TAP_XERO_WEBHOOK_KEY": "", "PAN_SEC_XERO_WEBHOOK_KEY": TEST_KEY},
     )
     try:
         assert post(base_url + "/webhooks/xero", build_payload([]))[0] == 200

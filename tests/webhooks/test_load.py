@@ -71,8 +71,8 @@ def test_thousands_of_concurrent_deliveries_lose_nothing_and_answer_fast(tmp_pat
     print(
         f"\nwebhook load: {len(latencies)} deliveries ({EVENTS} events, {EVENTS // 10} retries) at concurrency "
         f"{CONCURRENCY} in {wall:.2f} s ({len(latencies) / wall:.0f}/s); answer time p50 {p50 * 1000:.1f} ms, "
-        f"p99 {p99 * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms, mean {statistics.mean(latencies) * 1000:.1f} ms; "
-        f"stored {len(stored)}"
+        f"p99 {p99 * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms, "
+        f"mean {statistics.mean(latencies) * 1000:.1f} ms; stored {len(stored)}"
     )
     assert statuses.count(200) == len(statuses) == EVENTS + EVENTS // 10
     assert len(stored) == EVENTS  # zero loss, retries stored once

@@ -53,7 +53,8 @@ def test_control_api_probes_sends_retries_and_forges(sb, receiver):
         assert time.monotonic() < deadline, "the sandbox did not deliver the change"
         time.sleep(0.02)
     delivered = next(e for e in stored(receiver) if e["resourceId"] == created["ContactID"])
-    assert (delivered["eventCategory"], delivered["eventType"], delivered["tenantId"]) == ("CONTACT", "CREATE", tenant_id)
+    kind = (delivered["eventCategory"], delivered["eventType"], delivered["tenantId"])
+    assert kind == ("CONTACT", "CREATE", tenant_id)
     stats = requests.get(control, timeout=10).json()
     assert stats["deliveries_ok"] >= 1 and stats["events_delivered"] >= 1
 

@@ -90,7 +90,7 @@ def test_retries_are_bounded(tmp_path):
     finally:
         sender.stop()
     assert len(attempts) == 4  # one delivery and three retries, then it gives up
-    gaps = [b - a for a, b in zip(attempts, attempts[1:])]
+    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
     assert gaps == sorted(gaps)  # decreasing frequency
 
 

@@ -140,7 +140,8 @@ def change_some_records(sb: Sandbox, baseline: Run) -> None:
     sb.mutate(t0, "Contacts", "update", contact["ContactID"], {"EmailAddress": "changed@example.com"})
     sb.mutate(t1, "Invoices", "update", invoices[t1][3], {"Reference": "webhook test 3"})
     t1_contact = next(r for r in baseline.records["contacts"] if r["tenant_id"] == t1)
-    sb.mutate(t1, "CreditNotes", "create", None, {"Type": "ACCRECCREDIT", "Contact": {"ContactID": t1_contact["ContactID"]}})
+    credit_note = {"Type": "ACCRECCREDIT", "Contact": {"ContactID": t1_contact["ContactID"]}}
+    sb.mutate(t1, "CreditNotes", "create", None, credit_note)
 
 
 def test_targeted_sync_fetches_only_what_the_events_name(sb, receiver, tmp_path):
