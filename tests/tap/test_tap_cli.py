@@ -149,3 +149,51 @@ def test_validation_runs_before_any_request():
     with pytest.raises(ConfigError, match="client_id"):
         TapXero(config={"refresh_token": "r"}, environ={})
     TapXero(config={"refresh_token": "r"}, environ={}, validate_config=False)  # discovery: no checks
+
+
+def catalog_selecting(tmp_path: Path, *names: str) -> str:
+    """The tap's own discovered catalog with only ``names`` selected."""
+    discovered = json.loads(run_tap(tmp_path, "--discover").stdout)
+    for entry in discovered["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = entry["tap_stream_id"] in names
+    return write_json(tmp_path / "catalog.json", discovered)
+
+
+def records_of(stdout: str, stream: str) -> list[dict]:
+    messages = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    return [m["record"] for m in messages if m.get("type") == "RECORD" and m.get("stream") == stream]
+
+
+def test_a_platform_token_syncs_records_carrying_the_tenant(sandbox, tmp_path):
+    tenant = sandbox.tenant_ids[1]
+    env = clean_env(
+        tmp_path, PAN_SEC_XERO_ACCESS_TOKEN=sandbox.issue_access_token(), PAN_SEC_XERO_EXPIRES_IN="1800",
+        PAN_SEC_XERO_TENANT_URL=f"https://go.xero.com/app/!x/{tenant}/dashboard",
+        TAP_XERO_API_URL=sandbox.api_url, TAP_XERO_IDENTITY_URL=sandbox.base_url,
+    )
+    result = run_tap(tmp_path, "--config", "ENV", "--catalog", catalog_selecting(tmp_path, "accounts"), env=env)
+    assert result.returncode == 0, result.stderr
+    accounts = records_of(result.stdout, "accounts")
+    assert accounts and {record["tenant_id"] for record in accounts} == {tenant.lower()}
+
+
+def test_refresh_token_rotation_survives_between_runs_of_the_console_script(make_sandbox, tmp_path):
+    """Meltano passes the same (stale) refresh token every run; the token store keeps the chain alive."""
+    sb = make_sandbox(scale=5, tenants=1, limits=False)
+    configured = sb.issue_refresh_token()
+    config = write_json(tmp_path / "config.json", {
+        "client_id": sb.client_id, "client_secret": sb.client_secret, "refresh_token": configured,
+        "identity_url": sb.base_url, "api_url": sb.api_url, "token_store_path": str(tmp_path / "tokens.json"),
+    })
+    catalog = catalog_selecting(tmp_path, "accounts")
+    first = run_tap(tmp_path, "--config", config, "--catalog", catalog)
+    assert first.returncode == 0, first.stderr
+    assert records_of(first.stdout, "accounts")
+    sb.clock.advance(2 * 3600)  # the configured token is long past its 30-minute grace period
+    second = run_tap(tmp_path, "--config", config, "--catalog", catalog)
+    assert second.returncode == 0, second.stderr
+    assert records_of(second.stdout, "accounts")
+    for output in (first.stdout, first.stderr, second.stdout, second.stderr):
+        assert configured not in output and sb.client_secret not in output
