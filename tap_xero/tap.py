@@ -51,11 +51,17 @@ def _webhook_side() -> Any:  # noqa: ANN401
 
 
 class XeroCommand(SingerCommand):
-    """The SDK's command, plus: expected errors become one redacted log line and their exit status."""
+    """The SDK's command, plus ``tap-xero auth ...`` (the connect helper), and expected errors as one
+    redacted log line and their exit status instead of a traceback."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+    def main(self, args: Sequence[str] | None = None, *more: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        arguments = list(sys.argv[1:] if args is None else args)
+        if arguments[:1] == ["auth"]:
+            from tap_xero.auth_cli import main as auth_main
+
+            sys.exit(auth_main(arguments[1:]))
         try:
-            return super().main(*args, **kwargs)
+            return super().main(arguments, *more, **kwargs)
         except errors.TapXeroError as exc:
             # Parameter callbacks (--discover, --test) run outside invoke(), so catch here.
             self.logger.error("%s", errors.redact(str(exc)))
@@ -113,7 +119,8 @@ class TapXero(Tap):
     def get_singer_command(cls) -> click.Command:
         command = super().get_singer_command()
         xero_command = XeroCommand(
-            name=command.name, callback=command.callback, params=command.params, help=command.help,
+            name=command.name, callback=command.callback, params=command.params,
+            help=f"{command.help} To connect your own Xero app first, run `tap-xero auth --help`.",
             context_settings=command.context_settings, logger=cls.logger,
         )
         return xero_command

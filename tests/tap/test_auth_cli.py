@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -87,11 +88,11 @@ def test_a_wrong_state_is_refused(sandbox, tmp_path):
     assert not (tmp_path / "t.json").exists()
 
 
-def test_the_cli_connects_with_no_browser_and_prints_no_token(sandbox, tmp_path):
+def test_the_console_script_connects_with_no_browser_and_prints_no_token(sandbox, tmp_path):
     store_path = tmp_path / "cli.json"
     env = {**os.environ, "TAP_XERO_CLIENT_SECRET": sandbox.client_secret}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tap_xero.cli", "auth", "--client-id", sandbox.client_id, "--no-browser",
+        [str(Path(sys.executable).parent / "tap-xero"), "auth", "--client-id", sandbox.client_id, "--no-browser",
          "--port", "0", "--identity-url", sandbox.base_url, "--api-url", sandbox.api_url,
          "--token-store-path", str(store_path), "--scopes", SANDBOX_SCOPES, "--timeout", "20"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -113,3 +114,10 @@ def test_the_cli_connects_with_no_browser_and_prints_no_token(sandbox, tmp_path)
     assert config["token_store_path"] == str(store_path) and config["client_id"] == sandbox.client_id
     for secret in (stored.refresh_token, stored.access_token, sandbox.client_secret):
         assert secret not in out and secret not in err
+
+
+def test_cli_module_dispatches_auth_and_the_tap():
+    for args, expected in ((["auth", "--help"], "usage: tap-xero auth"), (["--help"], "Execute the Singer tap")):
+        result = subprocess.run([sys.executable, "-m", "tap_xero.cli", *args], capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0 and expected in result.stdout
