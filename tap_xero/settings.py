@@ -245,12 +245,10 @@ def _int_setting(config: Mapping[str, Any], name: str, default: int, low: int, h
     raw = config.get(name, default)
     if raw is None:
         return default
-    try:
-        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
-            raise ValueError
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(name, f"{raw!r} is not a whole number", f"set {name} to a whole number") from None
+    # The same types the JSON schema accepts, so this message comes before the SDK's generic one.
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or (isinstance(raw, float) and not raw.is_integer()):
+        raise ConfigError(name, f"{raw!r} is not a whole number", f"set {name} to a whole number (not a string)")
+    value = int(raw)
     if value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ConfigError(name, f"{value} is out of range", f"set {name} {bounds}")
@@ -259,11 +257,11 @@ def _int_setting(config: Mapping[str, Any], name: str, default: int, low: int, h
 
 def _bool_setting(config: Mapping[str, Any], name: str, default: bool) -> bool:
     raw = config.get(name, default)
+    if raw is None:
+        return default
     if isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and raw.strip().lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
-        return raw.strip().lower() in ("true", "1", "yes", "on")
-    raise ConfigError(name, f"{raw!r} is not true or false", f"set {name} to true or false")
+    raise ConfigError(name, f"{raw!r} is not true or false", f"set {name} to true or false (JSON booleans)")
 
 
 def _url_setting(config: Mapping[str, Any], name: str, default: str) -> str:
@@ -276,8 +274,6 @@ def _url_setting(config: Mapping[str, Any], name: str, default: str) -> str:
 
 def _tenant_ids(config: Mapping[str, Any]) -> tuple[str, ...]:
     raw = config.get("tenant_ids") or []
-    if isinstance(raw, str):
-        raw = [part for part in re.split(r"[\s,]+", raw) if part]
     if not isinstance(raw, (list, tuple)):
         raise ConfigError("tenant_ids", "is not a list", 'set tenant_ids to a list such as ["<tenant uuid>"]')
     tenant_ids = []
@@ -377,10 +373,12 @@ class XeroSettings:
             ) from None
         timeout_raw = config.get("request_timeout", 60)
         try:
-            request_timeout = float(timeout_raw if timeout_raw is not None else 60)
-            if isinstance(timeout_raw, bool) or not request_timeout > 0:
+            if timeout_raw is None:
+                timeout_raw = 60
+            if isinstance(timeout_raw, bool) or not isinstance(timeout_raw, (int, float)) or not timeout_raw > 0:
                 raise ValueError
-        except (TypeError, ValueError):
+            request_timeout = float(timeout_raw)
+        except ValueError:
             raise ConfigError(
                 "request_timeout", f"{timeout_raw!r} is not a positive number of seconds",
                 "set request_timeout to e.g. 60",

@@ -69,8 +69,8 @@ def test_overridden_urls_move_every_endpoint():
 def test_values_are_typed():
     settings = XeroSettings.from_config({
         "scopes": "offline_access  accounting.transactions.read", "tenant_ids": [TENANT.upper()],
-        "start_date": "2024-01-01", "access_token_expires_at": "2026-11-24T09:30:00Z", "expires_in": "1800",
-        "include_archived": "false", "page_size": 250, "request_timeout": "30",
+        "start_date": "2024-01-01", "access_token_expires_at": "2026-11-24T09:30:00Z", "expires_in": 1800,
+        "include_archived": False, "page_size": 250, "request_timeout": 30,
     })
     assert settings.scopes == {"offline_access", "accounting.transactions.read"}
     assert settings.tenant_ids == (TENANT,)
@@ -95,6 +95,10 @@ def test_values_are_typed():
         ({"identity_url": "ftp://x"}, "identity_url", DEFAULT_IDENTITY_URL),
         ({"request_timeout": 0}, "request_timeout", "60"),
         ({"include_archived": "sometimes"}, "include_archived", "true or false"),
+        ({"include_archived": "false"}, "include_archived", "JSON booleans"),
+        ({"page_size": "250"}, "page_size", "not a string"),
+        ({"request_timeout": "30"}, "request_timeout", "60"),
+        ({"tenant_ids": TENANT}, "tenant_ids", "a list"),
         ({"lookback_days": -1}, "lookback_days", "between 0"),
         ({"scopes": 42}, "scopes", "offline_access"),
     ],

@@ -118,7 +118,7 @@ def test_bad_config_exits_2_with_one_line_naming_the_setting(tmp_path):
 def test_tenants_and_client_are_lazy_and_shared(sandbox, tmp_path):
     tap = TapXero(config={"access_token": sandbox.issue_access_token(), "api_url": sandbox.api_url},
                   environ={}, validate_config=True)
-    assert tap._tenants is None and tap._authenticator is not None or tap._authenticator is None
+    assert tap._tenants is None and tap._xero_client is None and tap._authenticator is None
     assert [t.tenant_id for t in tap.tenants] == [t.lower() for t in sandbox.tenant_ids]
     assert tap.xero_client is tap.xero_client and tap.xero_client.authenticator is tap.authenticator
 
@@ -143,6 +143,15 @@ def test_preflight_leaves_out_streams_whose_scope_is_missing(sandbox, caplog):
 def test_fail_on_missing_scope_stops_the_run(sandbox):
     with pytest.raises(ScopeError, match="invoices needs"):
         narrow_tap(sandbox, fail_on_missing_scope=True).preflight()
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"start_date": "2024-01-01"}, {"access_token_expires_at": "2030-01-01T00:00:00"}, {"scopes": ["a.read"]},
+     {"scopes": "a.read b.read"}, {"tenant_ids": [TENANT]}, {"include_archived": False, "page_size": 10}],
+)
+def test_values_our_checks_accept_pass_the_sdk_schema_too(extra):
+    TapXero(config={"access_token": "x", **extra}, environ={})
 
 
 def test_validation_runs_before_any_request():
