@@ -20,6 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email.message import Message
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -64,7 +65,7 @@ class SandboxConfig:
     latency_ms: float = 0.0
     per_record_ms: float = 0.0
     clock_speed: float = 1.0  # sandbox seconds per real second (token lifetimes, mutation stamps)
-    faults: tuple = ()  # fault specs: "kind:key=value,..." strings or dicts (see faults.py)
+    faults: tuple[str | dict, ...] = ()  # fault specs: "kind:key=value,..." strings or dicts (see faults.py)
     client_id: str = DEMO_CLIENT_ID
     client_secret: str = DEMO_CLIENT_SECRET
     refresh_token: str = DEMO_REFRESH_TOKEN
@@ -251,7 +252,7 @@ class Request:
     route: str  # the path without its leading "/", percent-decoded
     raw_query: str
     params: list[tuple[str, str]]
-    headers: object  # http.client.HTTPMessage (case-insensitive get)
+    headers: Message  # case-insensitive .get, as http.server parses them
     body: bytes
     tenant: str | None = None  # as known so far (header, then the token's binding)
 
@@ -392,7 +393,7 @@ class SandboxApp:
 
     def _accounting(self, request: Request, rel: str, tenant: str, grant: AccessGrant) -> Response:
         if request.method != "GET":
-            return validation_error(f"The sandbox serves reads only; use /_sandbox/mutations to change data")
+            return validation_error("The sandbox serves reads only; use /_sandbox/mutations to change data")
         if rel.startswith("Reports/"):
             return self._report(request, rel.removeprefix("Reports/"), tenant, grant)
         endpoint, record_id = BY_PATH.get(rel), None
