@@ -54,7 +54,9 @@ BENCH_DIR = REPO / ".bench"
 SINGERIO_VENV = BENCH_DIR / "venv-singerio"
 SINGERIO_REQUIREMENTS = ("tap-xero==2.6.0", "six>=1.16,<2")
 SINGERIO_RUNNER = REPO / "scripts" / "bench_singerio_runner.py"
+OURS_RUNNER = REPO / "scripts" / "bench_ours_runner.py"
 PLOT_VENV = BENCH_DIR / "venv-plot"
+TOOLS_VENV = BENCH_DIR / "venv-tools"  # py-spy, for the profile phase
 PLOT_SCRIPT = REPO / "scripts" / "bench_plot.py"
 OUR_VENV_BIN = Path(sys.executable).parent
 START_DATE = "2000-01-01T00:00:00Z"
@@ -278,21 +280,31 @@ class TapRun:
         return self.records / self.cpu_s if self.cpu_s else 0.0
 
 
-def run_piped(command: list[str], workdir: Path, label: str, env: dict | None = None) -> tuple[dict, float, float, float, int]:
+def run_piped(command: list[str], workdir: Path, label: str,
+              profile_to: Path | None = None) -> tuple[dict, float, float, float, int]:
     """Run ``command`` with stdout piped into the reader process.
 
     Returns (reader summary, wall seconds, CPU seconds, peak RSS MB, exit code). CPU and RSS
-    are the tap process's own, from ``os.wait4``.
+    are the tap process's own, from ``os.wait4``. With ``profile_to``, py-spy samples the
+    tap from outside (whichever thread holds the GIL) into that file, in its raw format.
     """
     stderr = open(workdir / f"{label}.stderr", "wb")
     started = time.perf_counter()
-    tap = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=workdir)
+    tap = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, cwd=workdir)
     reader = subprocess.Popen([sys.executable, "-c", READER_CODE], stdin=tap.stdout, stdout=subprocess.PIPE)
     tap.stdout.close()  # the reader holds the only read end now
+    sampler = None
+    if profile_to:
+        sampler = subprocess.Popen(
+            [str(ensure_venv(TOOLS_VENV, "sys", ("py-spy>=0.3.14,<1",)).parent / "py-spy"), "record",
+             "--pid", str(tap.pid), "--gil", "--rate", "250", "--format", "raw", "--output", str(profile_to)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(tap.pid, 0)
     wall = time.perf_counter() - started
     tap.returncode = os.waitstatus_to_exitcode(status)
     summary_text, _ = reader.communicate()
+    if sampler:
+        sampler.wait(timeout=60)
     stderr.close()
     summary = json.loads(summary_text) if summary_text else {"records": {}, "state": None}
     return summary, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, tap.returncode
@@ -303,14 +315,17 @@ class Tap:
 
     name = ""
 
-    def __init__(self, sandbox: Sandbox, streams: tuple[str, ...], workdir: Path) -> None:
+    def __init__(self, sandbox: Sandbox, streams: tuple[str, ...], workdir: Path,
+                 window_seconds: float | None = None) -> None:
         self.sandbox = sandbox
+        self.window_seconds = window_seconds  # the sandbox's limit "minute"; None: limits off
         self.paths = streams
         self.workdir = workdir / self.name
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = self.workdir / "config.json"
         self.catalog_path = self.workdir / "catalog.json"
         self.state: dict | None = None
+        self.profile_path: Path | None = None  # set to sample the next sync with py-spy
         self.credentials = {**sandbox.info, "refresh_token": sandbox.new_refresh_token()}
 
     def command(self, *args: str) -> list[str]:
@@ -356,7 +371,8 @@ class Tap:
             state_path.write_text(json.dumps(self.state))
             args += ["--state", str(state_path)]
         self.sandbox.reset_counters()
-        summary, wall, cpu, rss, code = run_piped(self.command(*args), self.workdir, f"{self.name}-{kind}")
+        summary, wall, cpu, rss, code = run_piped(self.command(*args), self.workdir, f"{self.name}-{kind}",
+                                                  self.profile_path)
         if code:
             tail = (self.workdir / f"{self.name}-{kind}.stderr").read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{self.name} {kind} sync exited {code}:\n{tail}")
@@ -380,7 +396,9 @@ class OurTap(Tap):
     tenants_read = 10**6  # all the sandbox's tenants
 
     def command(self, *args: str) -> list[str]:
-        return [str(OUR_VENV_BIN / "tap-xero"), *args]
+        # The runner matches the tap's own pacing (60 calls a minute) to the sandbox's clock.
+        pacing = ["--unpaced"] if self.window_seconds is None else ["--window-seconds", f"{self.window_seconds:g}"]
+        return [sys.executable, str(OURS_RUNNER), *pacing, "--", *args]
 
     def stream_ids(self, catalog: dict) -> dict[str, str]:
         # Our streams name their endpoint; match on it. Child tables (line items) are left
@@ -536,7 +554,7 @@ def phase_limits(options, taps: list[str], workdir: Path) -> dict:
         # One sandbox per tap: each starts with fresh minute windows.
         with sandbox(options.scale, 1, limits=True, time_scale=options.time_scale,
                      latency=(options.latency_ms, options.per_record_ms), workdir=workdir) as box:
-            tap = TAPS[name](box, options.streams, workdir / "limits")
+            tap = TAPS[name](box, options.streams, workdir / "limits", window_seconds=60 / options.time_scale)
             tap.prepare()
             time.sleep(60 / options.time_scale + 0.1)  # let discovery's calls leave the minute window
             records = records_by_tenant(box, options.streams)
@@ -568,6 +586,66 @@ def phase_rss(options, taps: list[str], workdir: Path) -> dict:
                              "wall_s": run.wall_s, "records_per_cpu_s": run.records_per_cpu_s}
             rows.append(row)
     return {"streams": list(options.rss_streams), "rows": rows}
+
+
+def profile_owner(filename: str) -> str:
+    """Where a sampled function lives: the tap's module, else the package or stdlib module.
+
+    py-spy names files relative to their sys.path entry: ``json/decoder.py``,
+    ``singer_sdk/streams/core.py``, ``tap_xero/values.py``.
+    """
+    if filename.startswith("<frozen"):
+        return "imports"
+    parts = Path(filename).parts
+    if "site-packages" in parts:
+        parts = parts[parts.index("site-packages") + 1:]
+    if parts and parts[0] == "tap_xero":
+        return "/".join(parts)
+    return Path(parts[0]).stem if parts else filename
+
+
+def summarise_samples(raw: str, top: int) -> dict:
+    """Shares of py-spy's raw samples: by the leaf's owner, by leaf function, and inclusive."""
+    own_owner: dict[str, int] = {}
+    own_function: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = []
+        for frame in stack.split(";"):
+            name, _, location = frame.rpartition(" (")
+            filename = location.rstrip(")").rsplit(":", 1)[0]
+            frames.append(f"{name} [{profile_owner(filename)}]")
+        leaf = frames[-1]
+        owner = leaf[leaf.rindex("[") + 1:-1]
+        own_owner[owner] = own_owner.get(owner, 0) + count
+        own_function[leaf] = own_function.get(leaf, 0) + count
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+    total = total or 1
+
+    def ranked(counts: dict[str, int], n: int) -> list[dict]:
+        return [{"name": k, "share": v / total} for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:n]]
+
+    return {"samples": total, "by_owner": ranked(own_owner, 12), "own": ranked(own_function, top),
+            "inclusive": ranked(inclusive, top * 2)}
+
+
+def phase_profile(options, workdir: Path) -> dict:
+    """Sample one full sync of our tap with py-spy, limits off: where its CPU goes."""
+    with sandbox(options.scale, 1, limits=False, workdir=workdir) as box:
+        tap = OurTap(box, options.profile_streams, workdir / "profile")
+        tap.prepare()
+        tap.profile_path = tap.workdir / "ours.pyspy.txt"
+        run = tap.sync("full")
+    return {"streams": list(options.profile_streams), "records": run.records, "cpu_s": run.cpu_s,
+            "records_per_cpu_s": run.records_per_cpu_s, "samples_file": str(tap.profile_path),
+            **summarise_samples(tap.profile_path.read_text(), options.profile_top)}
 
 
 # ----------------------------------------------------------------------------- reporting
@@ -614,6 +692,18 @@ def format_report(results: dict) -> str:
                          f"{r['minimum_wall_s_real']:.0f} s at 60/min; wall / minimum "
                          f"{r['wall_vs_minimum']:.2f}x")
         lines.append("")
+    profile = results.get("profile")
+    if profile:
+        lines.append(f"## Where our tap's CPU goes (py-spy, samples of the thread holding the GIL; full sync of "
+                     f"{','.join(profile['streams'])}, {profile['records']} records, {profile['cpu_s']:.1f} CPU-s, "
+                     f"{profile['records_per_cpu_s']:.0f} records / CPU-s while sampled)")
+        lines.append("by owner of the running function:")
+        lines += [f"  {row['share']:6.1%}  {row['name']}" for row in profile["by_owner"][:10]]
+        lines.append("by function (own time):")
+        lines += [f"  {row['share']:6.1%}  {row['name']}" for row in profile["own"]]
+        lines.append("by function (inclusive):")
+        lines += [f"  {row['share']:6.1%}  {row['name']}" for row in profile["inclusive"]]
+        lines.append("")
     rss = results.get("rss")
     if rss:
         lines.append(f"## Peak RSS (MB) by scale, streams {','.join(rss['streams'])}")
@@ -649,7 +739,7 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--streams", default=",".join(STANDARD_MIX),
                         help="Xero paths to sync, comma-separated (default: the standard mix)")
     parser.add_argument("--which", choices=("ours", "singerio", "both"), default="both")
-    parser.add_argument("--phases", default="calls,limits", help="calls,limits,rss (comma-separated)")
+    parser.add_argument("--phases", default="calls,limits", help="calls,limits,rss,profile (comma-separated)")
     parser.add_argument("--time-scale", type=float, default=60.0,
                         help="limits phase: how many times faster than real time the sandbox's clock runs")
     parser.add_argument("--latency-ms", type=float, default=LATENCY_MS,
@@ -660,6 +750,8 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rss-streams", default="Invoices")
     parser.add_argument("--singerio-max-scale", type=int, default=100000,
                         help="rss phase: largest scale the (slow) singer-io tap is run at")
+    parser.add_argument("--profile-streams", default="Invoices", help="profile phase: Xero paths to sync")
+    parser.add_argument("--profile-top", type=int, default=15, help="profile phase: functions to list")
     parser.add_argument("--quick", action="store_true", help="tiny scale, all phases, for a smoke test")
     parser.add_argument("--json", type=Path, help="write all figures to this JSON file")
     parser.add_argument("--plot", type=Path, metavar="DIR", help="draw PNG figures into DIR (needs --json)")
@@ -672,9 +764,10 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
         options.time_scale = max(options.time_scale, 600.0)
     options.streams = tuple(p.strip() for p in options.streams.split(",") if p.strip())
     options.rss_streams = tuple(p.strip() for p in options.rss_streams.split(",") if p.strip())
+    options.profile_streams = tuple(p.strip() for p in options.profile_streams.split(",") if p.strip())
     options.rss_scales = [int(s) for s in str(options.rss_scales).split(",") if s.strip()]
     options.phases = tuple(p.strip() for p in options.phases.split(","))
-    unknown = [p for p in options.streams + options.rss_streams if p not in BY_PATH]
+    unknown = [p for p in options.streams + options.rss_streams + options.profile_streams if p not in BY_PATH]
     if unknown:
         parser.error(f"unknown Xero paths: {unknown}")
     return options
@@ -698,6 +791,8 @@ def main(argv: list[str] | None = None) -> int:
         results["limits"] = phase_limits(options, taps, workdir)
     if "rss" in options.phases:
         results["rss"] = phase_rss(options, taps, workdir)
+    if "profile" in options.phases:
+        results["profile"] = phase_profile(options, workdir)
     print(format_report(results))
     if options.json:
         options.json.parent.mkdir(parents=True, exist_ok=True)
