@@ -87,9 +87,31 @@ def _cases(endpoint: Endpoint) -> list[tuple[str, dict, dict]]:
         cases.append(("Statuses", {**first_page, "Statuses": "AUTHORISED,PAID,VOIDED"}, {}))
     if endpoint.include_deleted:
         cases.append(("includeDeleted", {"includeDeleted": "true"}, {}))
-    if endpoint.order and endpoint.paging is Paging.PAGE_SIZE:
-        cases.append(("order", {**first_page, "order": "UpdatedDateUTC DESC"}, {}))
+    if endpoint.order and endpoint.timestamp_field:
+        cases.append(("order DESC", {**first_page, "order": f"{endpoint.timestamp_field} DESC"}, {}))
+    cases.append(("as the tap asks", *_tap_query(endpoint)))
     return cases
+
+
+def _tap_query(endpoint: Endpoint) -> tuple[dict, dict]:
+    """Every option the tap combines in one call (tap_xero/client.py), the biggest page it may ask."""
+    params: dict = {}
+    if endpoint.paging is Paging.PAGE_SIZE:
+        params.update(page=1, pageSize=1000)
+    elif endpoint.paging is Paging.PAGE:
+        params["page"] = 1
+    elif endpoint.paging is Paging.OFFSET:
+        params["offset"] = 0
+    if endpoint.order and endpoint.timestamp_field and not endpoint.order_breaks_paging:
+        params["order"] = f"{endpoint.timestamp_field} ASC"
+    if endpoint.include_archived:
+        params["includeArchived"] = "true"
+    if endpoint.unitdp:
+        params["unitdp"] = 4
+    if endpoint.include_deleted:
+        params["includeDeleted"] = "true"
+    headers = {"If-Modified-Since": IMS_EARLY} if endpoint.if_modified_since else {}
+    return params, headers
 
 
 COLLECTION_CASES = [
@@ -108,6 +130,23 @@ def test_collection_responses_match_the_spec(sandbox, xero_session, endpoint, pa
     if not params.get("page", 1) > 1 and "offset" not in params and "paymentsOnly" not in params:
         assert body[endpoint.envelope_key], f"{endpoint.path} served no records: the check would be empty"
     assert_faithful(body, endpoint.envelope_key)
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if not e.retired], ids=lambda e: e.path)
+def test_the_second_tenant_matches_the_spec_too(sandbox, xero_session, endpoint):
+    params = {"page": 1} if endpoint.paging in (Paging.PAGE, Paging.PAGE_SIZE) else {}
+    answer = xero_session(sandbox, tenant_index=1).api(endpoint.path, params=params)
+    assert answer.status_code == 200, answer.text[:300]
+    assert_faithful(answer.json(), endpoint.envelope_key)
+
+
+def test_validation_errors_match_the_spec_error_schema(sandbox, xero_session):
+    answer = xero_session(sandbox).api("Invoices", params={"page": 1, "where": "Total >>> 3"})
+    assert answer.status_code == 400
+    assert_faithful(answer.json(), "Error")
+    answer = xero_session(sandbox).api("Invoices", headers={"If-Modified-Since": "not a date"})
+    assert answer.status_code == 400
+    assert_faithful(answer.json(), "Error")
 
 
 @pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.id_field], ids=lambda e: e.path)
