@@ -156,8 +156,10 @@ def test_tokens_issues_scoped_and_short_tokens(sb):
     assert _control(sb, "POST", "tokens", json={"scopes": "all"}).status_code == 400
 
 
-def test_unknown_control_path_is_404(sb):
+def test_unknown_control_path_is_404_and_the_index_lists_the_api(sb):
     assert _control(sb, "GET", "nothing-here").status_code == 404
+    listed = " ".join(_control(sb, "GET", "").json()["endpoints"])
+    assert all(word in listed for word in ("counts", "requests", "log", "faults", "mutations", "clock", "tokens"))
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
