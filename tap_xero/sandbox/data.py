@@ -498,9 +498,9 @@ class Organisation:
                                    description))
         return tuple(lines)
 
-    def _pick_contact(self, draw: Draw, receivable: bool) -> int:
+    def _pick_contact(self, value: int, receivable: bool) -> int:
         # Contacts with index % 3 == 0 are suppliers, the others customers.
-        c = draw.below(self.n_contacts)
+        c = value % self.n_contacts
         if receivable:
             return c if c % 3 else (c + 1) % self.n_contacts or 1
         return (c // 3) * 3
@@ -656,7 +656,7 @@ class Organisation:
     def _receipt(self, k: int) -> dict:
         draw = Draw(self.key, COLLECTION_CODES["Receipts"], k)
         lines = self._lines(draw, receivable=False, max_lines=2)
-        core = Core(False, "DRAFT", self._pick_contact(draw, False), day_of(k, 5), lines)
+        core = Core(False, "DRAFT", self._pick_contact(draw.next(), False), day_of(k, 5), lines)
         return {
             "ReceiptID": self.ident("Receipts", k), "ReceiptNumber": str(k + 1), "Reference": f"Receipt {k + 1}",
             "Status": ("DRAFT", "SUBMITTED", "DECLINED")[k % 3], "User": self._user_ref(k),
@@ -738,9 +738,10 @@ class Organisation:
 
     def _invoice_core(self, i: int) -> Core:
         draw = Draw(self.key, COLLECTION_CODES["Invoices"], i)
-        receivable = draw.below(10) < 6
-        status = STATUS_CODES[_STATUS_TABLE[draw.below(len(_STATUS_TABLE))]]
-        contact = self._pick_contact(draw, receivable)
+        bits = draw.next()  # one draw sliced into type, status and contact: construction time matters
+        receivable = (bits & 0xFF) % 10 < 6
+        status = STATUS_CODES[_STATUS_TABLE[((bits >> 8) & 0xFFFF) % len(_STATUS_TABLE)]]
+        contact = self._pick_contact(bits >> 24, receivable)
         day = PRE_1970_INVOICE_DAY if i == 7 else day_of(i, self.scale)
         return Core(receivable, status, contact, day, self._lines(draw, receivable))
 
@@ -749,7 +750,7 @@ class Organisation:
         receivable = draw.below(10) < 4
         status = "DELETED" if draw.below(50) == 0 else "AUTHORISED"
         bank = BANK_CODES[draw.below(3)]
-        core = Core(receivable, status, self._pick_contact(draw, receivable), day_of(k, self.n_bank_txns),
+        core = Core(receivable, status, self._pick_contact(draw.next(), receivable), day_of(k, self.n_bank_txns),
                     self._lines(draw, receivable, max_lines=2))
         return core, bank
 
@@ -808,7 +809,8 @@ class Organisation:
             total = core.total
             self.inv_status[i] = STATUS_CODE[core.status]
             self.inv_total[i] = total
-            draw = Draw(self.key, COLLECTION_CODES["Invoices"], i, 99)
+            # One hash sliced into every settlement decision of this invoice (bit fields below).
+            bits = mix(self.key, COLLECTION_CODES["Invoices"], i, 99)
             if core.status in POSTED_INVOICE_STATUSES or core.status == "VOIDED":
                 self._journal(J_INVOICE, i, core.day, self._invoice_postings(i, core))
             if core.status == "VOIDED":
@@ -820,9 +822,9 @@ class Organisation:
                 # organisation has credit notes, prepayments and overpayments to serve.
                 forced = FORCED_SETTLEMENTS[eligible] if eligible < len(FORCED_SETTLEMENTS) else None
                 eligible += 1
-                roll = draw.below(20)
-                if forced == "credit" or (forced is None and roll == 0):
-                    amount = max(1, total * (10 + draw.below(cap - 9)) // 100)
+                percent = 10 + ((bits >> 8) & 0xFF) % (cap - 9)
+                if forced == "credit" or (forced is None and (bits & 0xFF) % 20 == 0):
+                    amount = max(1, total * percent // 100)
                     k = len(self.cn_total)
                     self.cn_invoice.append(i)
                     self.cn_total.append(amount)
@@ -831,10 +833,10 @@ class Organisation:
                     self.inv_credit_note[i] = k
                     remaining -= amount
                     self._journal(J_CREDIT_NOTE, k, core.day, self._credit_note_postings(k))
-                elif forced is not None or draw.below(25) == 0:
-                    amount = max(1, total * (10 + draw.below(cap - 9)) // 100)
-                    leftover = 0 if draw.below(2) else 100 * (1 + draw.below(500))
-                    overpayment = forced == "overpayment" if forced else draw.below(2) == 0
+                elif forced is not None or ((bits >> 16) & 0xFF) % 25 == 0:
+                    amount = max(1, total * percent // 100)
+                    leftover = 0 if (bits >> 24) & 1 else 100 * (1 + ((bits >> 25) & 0x1FF) % 500)
+                    overpayment = forced == "overpayment" if forced else bool((bits >> 34) & 1)
                     invoices, totals, allocated = ((self.over_invoice, self.over_total, self.over_allocated)
                                                    if overpayment else
                                                    (self.pre_invoice, self.pre_total, self.pre_allocated))
@@ -849,8 +851,8 @@ class Organisation:
                 paid = 0
                 if core.status == "PAID":
                     paid = remaining
-                elif draw.below(3) == 0:
-                    paid = remaining * (20 + draw.below(60)) // 100
+                elif ((bits >> 35) & 0x1F) % 3 == 0:
+                    paid = remaining * (20 + ((bits >> 40) & 0x7F) % 60) // 100
                 if paid > 0:
                     k = len(self.pay_amount)
                     self.pay_invoice.append(i)
@@ -860,12 +862,12 @@ class Organisation:
                     remaining -= paid
                 if remaining:
                     (self.contact_receivable if core.receivable else self.contact_payable)[core.contact] += remaining
-            if draw.below(40) == 0:  # an unallocated credit note for this invoice's contact
+            if ((bits >> 47) & 0x3F) % 40 == 0:  # an unallocated credit note for this invoice's contact
                 k = len(self.cn_total)
                 self.cn_invoice.append(i)
-                self.cn_total.append(100 * (5 + draw.below(2000)))
+                self.cn_total.append(100 * (5 + ((bits >> 53) & 0x7FF) % 2000))
                 self.cn_allocated.append(0)
-                status = "DRAFT" if draw.below(4) == 0 else "AUTHORISED"
+                status = "DRAFT" if (bits >> 25) & 3 == 0 else "AUTHORISED"
                 self.cn_status.append(STATUS_CODE[status])
                 if status == "AUTHORISED":
                     self._journal(J_CREDIT_NOTE, k, core.day, self._credit_note_postings(k))
@@ -889,13 +891,18 @@ class Organisation:
         self.add_to_ledger(day, postings, -1 if reversal else 1)
 
     def add_to_ledger(self, day: int, postings: list[Posting], sign: int = 1) -> None:
+        daily, debits = self.daily, self.daily_debits
         for posting in postings:
-            net = sign * posting.net
-            per_day = self.daily.setdefault(posting.account, {})
+            account, net = posting[0], sign * posting[1]
+            per_day = daily.get(account)
+            if per_day is None:
+                per_day = daily[account] = {}
             per_day[day] = per_day.get(day, 0) + net
             if net > 0:  # debits alone: what the bank summary calls cash received
-                debits = self.daily_debits.setdefault(posting.account, {})
-                debits[day] = debits.get(day, 0) + net
+                per_day = debits.get(account)
+                if per_day is None:
+                    per_day = debits[account] = {}
+                per_day[day] = per_day.get(day, 0) + net
 
     # postings of each source kind: one function each, used by the walk and by the journal records
     def _invoice_postings(self, i: int, core: Core | None = None) -> list[Posting]:

@@ -248,7 +248,7 @@ def manual_journal(org: Organisation, k: int) -> dict:
 
 def _document(org: Organisation, key: str, k: int, count: int, receivable: bool) -> tuple[dict, Core]:
     draw = Draw(org.key, COLLECTION_CODES[key], k)
-    contact = org._pick_contact(draw, receivable)
+    contact = org._pick_contact(draw.next(), receivable)
     lines = org._lines(draw, receivable)
     core = Core(receivable, "", contact, day_of(k, count), lines)
     return {
