@@ -804,6 +804,7 @@ class Store:
             record.setdefault("TaxType", "NONE")
             record["Class"] = ACCOUNT_CLASS.get(str(record.get("Type")), "EXPENSE")
             org.accounts_by_code[record["Code"]] = record
+            org.account_code_by_id[str(record["AccountID"])] = record["Code"]
             return
         if key == "Items":
             if not record.get("Code"):

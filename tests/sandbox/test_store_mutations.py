@@ -225,7 +225,8 @@ def test_other_collections_can_be_created_updated_and_voided(store, tenant):
     contact_id = _ids(store, tenant, "Contacts")[0]
     spend = store.create(tenant, "BankTransactions", {
         "Type": "SPEND", "Contact": {"ContactID": contact_id}, "BankAccount": {"Code": "090"},
-        "LineItems": [{"Description": "Software", "Quantity": 1, "UnitAmount": 20, "AccountCode": "455"}]})
+        "LineItems": [{"Description": "Software", "Quantity": 1, "UnitAmount": 20, "AccountID": account["AccountID"]}]})
+    assert spend["LineItems"][0]["AccountCode"] == "455"
     assert spend["Status"] == "AUTHORISED" and spend["Total"] == Decimal("22.00")
     assert store.void(tenant, "BankTransactions", spend["BankTransactionID"])["Status"] == "DELETED"
     item = store.create(tenant, "Items", {"Code": "NEW-1", "Name": "New item"})
