@@ -560,11 +560,16 @@ def phase_limits(options, taps: list[str], workdir: Path) -> dict:
             records = records_by_tenant(box, options.streams)
             run = tap.sync("full")
             minimum = minimum_calls(list(records.values()))
-            real_wall = run.wall_s * options.time_scale
+            scale = options.time_scale
+            # Waiting shrinks with the clock, the tap's CPU does not: the plain product overstates
+            # real time by up to cpu x (scale - 1); the estimate scales only the rest.
+            upper = run.wall_s * scale
+            estimate = max(run.wall_s - run.cpu_s, 0.0) * scale + run.cpu_s if scale > 1 else run.wall_s
             results[name] = {
-                "wall_s_measured": run.wall_s, "wall_s_real": real_wall, "api_calls": run.api_calls,
-                "minimum_calls": minimum, "minimum_wall_s_real": float(minimum),  # 60 a minute: 1 s a call
-                "wall_vs_minimum": real_wall / minimum, "records": run.records, "cpu_s": run.cpu_s,
+                "wall_s_measured": run.wall_s, "wall_s_real_upper": upper, "wall_s_real": estimate,
+                "api_calls": run.api_calls, "minimum_calls": minimum,
+                "minimum_wall_s_real": float(minimum),  # 60 a minute: one call a second
+                "wall_vs_minimum": estimate / minimum, "records": run.records, "cpu_s": run.cpu_s,
             }
     return {"time_scale": options.time_scale, "latency_ms": options.latency_ms,
             "per_record_ms": options.per_record_ms, "taps": results}
@@ -683,14 +688,16 @@ def format_report(results: dict) -> str:
         lines.append("")
     limits = results.get("limits")
     if limits:
+        scale = limits["time_scale"]
+        compressed = (f"time compressed {scale:g}x, figures scaled back to real seconds: (measured - tap CPU) x "
+                      f"{scale:g} + tap CPU, at most measured x {scale:g}") if scale > 1 else "real time"
         lines.append(f"## Full sync of one tenant under Xero's limits (60/min, 5 concurrent, latency "
-                     f"{limits['latency_ms']:g} ms + {limits['per_record_ms']:g} ms/record); time compressed "
-                     f"{limits['time_scale']:g}x, figures scaled back to real seconds")
+                     f"{limits['latency_ms']:g} ms + {limits['per_record_ms']:g} ms/record); {compressed}")
         for name, r in limits["taps"].items():
-            lines.append(f"{name:10} wall {r['wall_s_real']:9.0f} s real ({r['wall_s_measured']:.1f} s measured), "
-                         f"{r['api_calls']} calls; minimum {r['minimum_calls']} calls = "
-                         f"{r['minimum_wall_s_real']:.0f} s at 60/min; wall / minimum "
-                         f"{r['wall_vs_minimum']:.2f}x")
+            lines.append(f"{name:10} wall {r['wall_s_real']:7.0f} s real (at most {r['wall_s_real_upper']:.0f}; "
+                         f"{r['wall_s_measured']:.1f} s measured, {r['cpu_s']:.1f} CPU-s), {r['api_calls']} calls; "
+                         f"minimum {r['minimum_calls']} calls = {r['minimum_wall_s_real']:.0f} s at 60/min; "
+                         f"wall / minimum {r['wall_vs_minimum']:.2f}x")
         lines.append("")
     profile = results.get("profile")
     if profile:
@@ -778,7 +785,7 @@ def main(argv: list[str] | None = None) -> int:
     taps = ["ours", "singerio"] if options.which == "both" else [options.which]
     if "singerio" in taps:
         ensure_singerio_venv()
-    workdir = options.workdir or Path(tempfile.mkdtemp(prefix="tap-xero-bench-"))
+    workdir = (options.workdir or Path(tempfile.mkdtemp(prefix="tap-xero-bench-"))).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     results: dict = {
         "machine": machine(), "command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
