@@ -206,3 +206,16 @@ def test_refresh_token_rotation_survives_between_runs_of_the_console_script(make
     assert records_of(second.stdout, "accounts")
     for output in (first.stdout, first.stderr, second.stdout, second.stderr):
         assert configured not in output and sb.client_secret not in output
+
+
+def test_connection_test_tries_only_the_streams_the_token_may_read(sandbox, tmp_path):
+    env = clean_env(
+        tmp_path, PAN_SEC_XERO_ACCESS_TOKEN=sandbox.issue_access_token(["accounting.contacts.read"]),
+        PAN_SEC_XERO_TENANT_URL=sandbox.tenant_ids[0], TAP_XERO_API_URL=sandbox.api_url,
+    )
+    result = run_tap(tmp_path, "--config", "ENV", "--test", env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    streams = {json.loads(line)["stream"] for line in result.stdout.splitlines()
+               if line.startswith("{") and json.loads(line).get("type") == "RECORD"}
+    assert "contacts" in streams and "invoices" not in streams
+    assert "Skipping stream 'invoices'" in result.stderr
