@@ -199,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="space-separated scopes (default: granular read scopes + offline_access; apps from "
                              f"before March 2026 may use: {BROAD_SCOPES_HINT})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"local port of the redirect URI http://localhost:PORT{CALLBACK_PATH} (default {DEFAULT_PORT})")
+                        help=f"port of the redirect URI http://localhost:PORT{CALLBACK_PATH} (default {DEFAULT_PORT})")
     parser.add_argument("--identity-url", default=DEFAULT_IDENTITY_URL, help="identity server (default: Xero's)")
     parser.add_argument("--api-url", default=DEFAULT_API_URL, help="Accounting API base (for /connections)")
     parser.add_argument("--token-store-path", help="where to save the tokens (default: the tap's per-app path)")

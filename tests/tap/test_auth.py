@@ -7,6 +7,7 @@ import logging
 import os
 import stat
 import threading
+import time
 
 import pytest
 from singer_sdk.authenticators import OAuthAuthenticator
@@ -23,8 +24,6 @@ class Clock:
     """The authenticator's clock, moved by hand (the sandbox keeps its own)."""
 
     def __init__(self) -> None:
-        import time
-
         self.now = time.time()
 
     def __call__(self) -> float:

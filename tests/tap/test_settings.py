@@ -199,6 +199,8 @@ def test_default_token_store_path_is_per_user_and_per_app(monkeypatch, tmp_path)
 
 
 def test_secrets_stay_out_of_repr():
-    settings = XeroSettings.from_config({"client_id": "id", "client_secret": "SECRET-CS-1", "refresh_token": "SECRET-RT-1",
-                                         "access_token": "SECRET-AT-1", "webhook_key": "SECRET-WK-1"})
+    settings = XeroSettings.from_config({
+        "client_id": "id", "client_secret": "SECRET-CS-1", "refresh_token": "SECRET-RT-1",
+        "access_token": "SECRET-AT-1", "webhook_key": "SECRET-WK-1",
+    })
     assert "SECRET" not in repr(settings)
