@@ -298,6 +298,7 @@ class XeroStream(Stream):
         sorted_pages = self.is_sorted
         children = self._selected_children()
         progress = self.client.progress
+        progress.start(self.name, tenant_id)
         pages = self._pages_for(tenant_id, context)
         try:
             for page in pages:
@@ -493,6 +494,7 @@ class XeroReportStream(XeroStream):
         def fetch(index: int) -> dict:
             return client.get_json(tenant_id, report.path, reports.report_params(report, periods[index]))
 
+        client.progress.start(self.name, tenant_id)
         calls = ordered_lookahead(fetch, range(len(periods)), client.executor, client.max_concurrent_per_tenant)
         try:
             for index, body in enumerate(calls):

@@ -1,6 +1,7 @@
 """Progress lines on stderr during long syncs, and the end-of-run summary.
 
     progress = Progress(limits)                      # XeroClient builds one: client.progress
+    progress.start("invoices", tenant_id)
     progress.page_done("invoices", tenant_id, records=1000, page=3, page_count=40)
     progress.write_summary()                         # tap.py calls this at the end of a run (also on errors)
 
@@ -49,6 +50,12 @@ class Progress:
         out = self.out or sys.stderr
         out.write(text + "\n")
         out.flush()
+
+    def start(self, stream: str, tenant_id: str) -> None:
+        """A read of ``stream`` for ``tenant_id`` begins (its ETA and quiet interval count from here)."""
+        now = self.clock()
+        with self._lock:
+            self._runs[(stream, tenant_id)] = _Run(started=now, last_line=now)
 
     def page_done(self, stream: str, tenant_id: str, *, records: int, page: int, page_count: int | None) -> None:
         """One page of ``stream`` for ``tenant_id`` has been emitted (``records`` records from it)."""

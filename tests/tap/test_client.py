@@ -354,3 +354,57 @@ def test_unknown_new_field_is_kept_when_everything_is_selected(fake):
     fake.put(T1, "Invoices", [dict(invoice(1, BASE), BrandNewXeroField={"Nested": "/Date(0)/"})])
     messages, _, _ = run_tap(fake, {"invoices"})
     assert records(messages, "invoices")[0]["BrandNewXeroField"] == {"Nested": "/Date(0)/"}
+
+
+def test_reports_one_call_per_month_in_order_with_exact_values(fake):
+    calls = []
+
+    def report(request):
+        if request.path != "BalanceSheet":
+            return fake(request)
+        calls.append(request.query["date"])
+        return 200, {}, {"Reports": [{"ReportID": "BalanceSheet", "ReportName": "Balance Sheet", "Rows": [
+            {"RowType": "Header", "Cells": [{"Value": ""}, {"Value": request.query["date"]}]},
+            {"RowType": "Section", "Title": "Bank", "Rows": [
+                {"RowType": "Row", "Cells": [{"Value": "Business Account",
+                                              "Attributes": [{"Id": "account", "Value": "acc-1"}]},
+                                             {"Value": "100.10"}]}]}]}]}
+
+    fake.stub.handler = report
+    today = datetime.now(timezone.utc).date()
+    start = (today.replace(day=1) - timedelta(days=40)).replace(day=1)  # two months back
+    messages, error, _ = run_tap(fake, {"report_balance_sheet"}, start_date=start.isoformat() + "T00:00:00Z",
+                                 scopes="accounting.reports.read")
+    assert error is None
+    rows = records(messages, "report_balance_sheet")
+    assert len(calls) == 3 and len(rows) == 3
+    assert [row["period_start"] for row in rows] == sorted(row["period_start"] for row in rows)
+    assert rows[0]["period_start"] == start.isoformat()
+    assert rows[0]["value"] == Decimal("100.10") and rows[0]["tenant_id"] == T1
+
+
+def test_progress_lines_every_interval_and_the_summary():
+    from tap_xero.limits import Limits
+    from tap_xero.progress import Progress
+
+    now = [0.0]
+    limits = Limits(clock=lambda: now[0])
+    out = io.StringIO()
+    progress = Progress(limits, interval=5.0, out=out, clock=lambda: now[0])
+    progress.start("invoices", T1)
+    for page in range(1, 11):
+        with limits.slot(T1):
+            pass
+        now[0] += 1.0
+        progress.page_done("invoices", T1, records=1000, page=page, page_count=20)
+    lines = out.getvalue().splitlines()
+    # Quiet during the first interval, then one line per interval.
+    assert len(lines) == 2
+    assert lines[0] == f"progress invoices [tenant {T1}]: 5000 records, page 5/20, 5 calls/min, ETA 00:00:15"
+    assert lines[1].startswith(f"progress invoices [tenant {T1}]: 10000 records, page 10/20, 10 calls/min")
+    limits.observe(T1, {"X-DayLimit-Remaining": "4321"})
+    progress.add_records("invoice_line_items", T1, 30000)
+    summary = progress.summary()
+    assert f"invoices [tenant {T1}]: 10000 records" in summary
+    assert f"invoice_line_items [tenant {T1}]: 30000 records" in summary
+    assert f"API calls [tenant {T1}]: 10 used, 4321 left today" in summary
