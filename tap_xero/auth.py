@@ -20,12 +20,13 @@ Nothing here talks to Xero until the first ``bearer_token()`` call, so ``--disco
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
@@ -349,7 +350,7 @@ class XeroAuthenticator(OAuthAuthenticator):
             self._set_access_token(*self._access_token_of(payload))
             self.logger.info("Obtained an access token (client credentials).")
             return
-        with self._store.locked():
+        with self._locked_store():
             self._adopt_newer_stored_token()
             if self._is_fresh() and self.access_token != rejected:
                 return  # another process refreshed while we waited for the lock
@@ -372,6 +373,22 @@ class XeroAuthenticator(OAuthAuthenticator):
             self.refresh_token = rotated
             self._set_access_token(access_token, expires_at, scope)
             self.logger.info("Refreshed the access token; saved the rotated refresh token to %s.", self._store.path)
+
+    @contextlib.contextmanager
+    def _locked_store(self) -> Iterator[None]:
+        """The store's lock; a store that cannot even be created stops the run before the refresh."""
+        try:
+            lock = self._store.locked()
+            lock.__enter__()
+        except OSError as exc:
+            raise ConfigError(
+                "token_store_path", f"cannot create the token store {self._store.path} ({exc.strerror})",
+                "point token_store_path at a writable file on persistent storage",
+            ) from None
+        try:
+            yield
+        finally:
+            lock.__exit__(None, None, None)
 
     def _adopt_newer_stored_token(self) -> None:
         """Another process may have rotated our refresh token: then the store holds its successor."""

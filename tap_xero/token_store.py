@@ -15,7 +15,6 @@ while a refresh runs, so two runs never spend the same refresh token concurrentl
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -24,6 +23,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; one process per store is then the user's responsibility
+    fcntl = None  # type: ignore[assignment]
 
 LINEAGE_LENGTH = 50  # enough to recognise any configured token from the last few weeks of runs
 
@@ -114,10 +118,12 @@ class TokenStore:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         descriptor = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            if fcntl is not None:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
             yield
         finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            if fcntl is not None:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
             os.close(descriptor)
 
 

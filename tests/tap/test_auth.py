@@ -134,6 +134,17 @@ def test_crash_after_refresh_before_persisting_recovers_through_the_grace_period
     assert later.bearer_token()
 
 
+def test_an_unusable_token_store_stops_before_the_refresh(sandbox, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    configured = sandbox.issue_refresh_token()
+    auth = XeroAuthenticator(refresh_settings(sandbox, tmp_path / "a-file" / "tokens.json", configured))
+    token_calls = sandbox.requests()["token"]
+    with pytest.raises(ConfigError) as caught:
+        auth.ensure_usable()
+    assert caught.value.setting == "token_store_path" and "writable" in str(caught.value)
+    assert sandbox.requests()["token"] == token_calls  # the refresh token was not spent
+
+
 def test_invalid_grant_says_to_reconnect_and_mentions_60_days(isolated, tmp_path):
     configured = isolated.issue_refresh_token()
     XeroAuthenticator(refresh_settings(isolated, tmp_path / "a.json", configured)).bearer_token()
