@@ -201,6 +201,17 @@ def test_concurrent_callers_share_one_refresh(sandbox, tmp_path):
     assert len(TokenStore(str(tmp_path / "t.json")).load().lineage) == 1  # exactly one rotation
 
 
+def test_two_runs_sharing_a_store_do_not_both_spend_the_refresh_token(sandbox, tmp_path):
+    configured = sandbox.issue_refresh_token()
+    first = XeroAuthenticator(refresh_settings(sandbox, tmp_path / "t.json", configured))
+    second = XeroAuthenticator(refresh_settings(sandbox, tmp_path / "t.json", configured))  # started meanwhile
+    token_calls = sandbox.requests()["token"]
+    token = first.bearer_token()
+    assert second.bearer_token() == token  # adopted from the store under its lock
+    assert second.refresh_token == first.refresh_token != configured
+    assert sandbox.requests()["token"] == token_calls + 1
+
+
 def test_granted_scopes_from_the_token_claim_or_the_setting(sandbox, tmp_path):
     narrow = sandbox.issue_refresh_token(["offline_access", "accounting.contacts.read"])
     auth = XeroAuthenticator(refresh_settings(sandbox, tmp_path / "t.json", narrow))
