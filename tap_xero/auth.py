@@ -70,6 +70,10 @@ def _utc_text(unix_seconds: float) -> str:
     return dt.datetime.fromtimestamp(unix_seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class RefreshTokenRejected(AuthError):
+    """invalid_grant for a refresh token: expired, revoked, or rotated out more than 30 minutes ago."""
+
+
 class TokenEndpointError(Exception):
     """The token endpoint refused a request; ``error`` is the OAuth error code (e.g. invalid_grant)."""
 
@@ -354,8 +358,7 @@ class XeroAuthenticator(OAuthAuthenticator):
             self._adopt_newer_stored_token()
             if self._is_fresh() and self.access_token != rejected:
                 return  # another process refreshed while we waited for the lock
-            assert self.refresh_token is not None
-            payload = self._request_token({"grant_type": "refresh_token", "refresh_token": self.refresh_token})
+            payload = self._refresh_grant()
             rotated = payload.get("refresh_token") or self.refresh_token
             access_token, expires_at, scope = self._access_token_of(payload)
             base = self._stored if self._stored is not None else StoredToken(refresh_token=self.refresh_token)
@@ -373,6 +376,23 @@ class XeroAuthenticator(OAuthAuthenticator):
             self.refresh_token = rotated
             self._set_access_token(access_token, expires_at, scope)
             self.logger.info("Refreshed the access token; saved the rotated refresh token to %s.", self._store.path)
+
+    def _refresh_grant(self) -> dict[str, Any]:
+        """The refresh_token grant; a refused stored token falls back once to a different configured one.
+
+        The fallback covers a store left by another identity server (a restarted sandbox, a copied
+        file): with Xero itself an older configured token is dead too, and the second refusal is final.
+        """
+        assert self.refresh_token is not None
+        try:
+            return self._request_token({"grant_type": "refresh_token", "refresh_token": self.refresh_token})
+        except RefreshTokenRejected:
+            configured = self.settings.refresh_token
+            if not configured or configured == self.refresh_token:
+                raise
+        self.logger.warning("Xero refused the stored refresh token; trying the configured refresh_token once.")
+        self.refresh_token, self._stored = configured, None
+        return self._request_token({"grant_type": "refresh_token", "refresh_token": configured})
 
     @contextlib.contextmanager
     def _locked_store(self) -> Iterator[None]:
@@ -423,7 +443,7 @@ class XeroAuthenticator(OAuthAuthenticator):
         except TokenEndpointError as exc:
             error = exc.error
         if error == "invalid_grant" and self.mode == MODE_REFRESH_TOKEN:
-            raise AuthError(
+            raise RefreshTokenRejected(
                 f"Xero rejected the refresh token (invalid_grant): {REFRESH_TOKEN_LIFETIME_NOTE}. Reconnect: run "
                 "`tap-xero auth --client-id ... --client-secret ...` (or reconnect Xero in your platform) and "
                 "use the new refresh token."

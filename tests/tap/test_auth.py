@@ -145,6 +145,19 @@ def test_an_unusable_token_store_stops_before_the_refresh(sandbox, tmp_path):
     assert sandbox.requests()["token"] == token_calls  # the refresh token was not spent
 
 
+def test_a_stale_store_from_another_identity_server_falls_back_to_the_configured_token(sandbox, tmp_path):
+    store_path = tmp_path / "t.json"
+    configured = sandbox.issue_refresh_token()
+    # a store written against some other server: its token descends from the configured one
+    TokenStore(str(store_path)).save(StoredToken(refresh_token="unknown-here", lineage=[token_fingerprint(configured)]))
+    auth = XeroAuthenticator(refresh_settings(sandbox, store_path, configured))
+    assert auth.refresh_token == "unknown-here"
+    assert auth.bearer_token()
+    stored = TokenStore(str(store_path)).load()
+    assert stored.refresh_token == auth.refresh_token not in ("unknown-here", configured)
+    assert stored.lineage == [token_fingerprint(configured)]
+
+
 def test_invalid_grant_says_to_reconnect_and_mentions_60_days(isolated, tmp_path):
     configured = isolated.issue_refresh_token()
     XeroAuthenticator(refresh_settings(isolated, tmp_path / "a.json", configured)).bearer_token()
