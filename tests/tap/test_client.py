@@ -408,3 +408,19 @@ def test_progress_lines_every_interval_and_the_summary():
     assert f"invoices [tenant {T1}]: 10000 records" in summary
     assert f"invoice_line_items [tenant {T1}]: 30000 records" in summary
     assert f"API calls [tenant {T1}]: 10 used, 4321 left today" in summary
+
+
+def test_page_shift_within_one_shared_second_loses_nothing(fake):
+    same_second = BASE + timedelta(seconds=7)
+    fake.put(T1, "Invoices", [invoice(n, same_second) for n in range(300)])
+    touched = []
+
+    def shift(request, page):
+        if request.query.get("page") == "2" and not touched and "if-modified-since" not in request.headers:
+            touched.append(page[0]["InvoiceID"])
+            fake.touch(T1, "Invoices", "InvoiceID", page[0]["InvoiceID"], datetime.now(timezone.utc))
+
+    fake.on_page_served = shift
+    messages, error, _ = run_tap(fake, {"invoices"}, page_size=100, max_concurrent_requests=1)
+    assert error is None and touched
+    assert {r["InvoiceID"] for r in records(messages, "invoices")} == {f"inv-{n:05d}" for n in range(300)}
