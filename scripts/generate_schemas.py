@@ -12,7 +12,8 @@ Writes, from ``../shared/xero-openapi/xero_accounting.yaml`` (``--spec`` to over
   description, ``/Date(...)/`` fields as ``date-time`` / ``date``, amounts as plain
   numbers (no ``multipleOf``), enums listed in the description but not enforced,
   ``additionalProperties: true`` on every object so fields Xero adds later reach the
-  target, and the tap's own ``tenant_id``. Child tables (line items, journal lines)
+  target, and the tap's own ``tenant_id``. Fields that Xero's response examples show but the
+  component omits (``DateString``, ...) are declared too. Child tables (line items, journal lines)
   add their parent's id and ``line_number``; report streams use the row schema
   declared below (it is the tap's, not Xero's).
 
@@ -180,10 +181,9 @@ _SpecLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_components(spec_path: Path) -> dict:
+def load_spec(spec_path: Path) -> dict:
     with spec_path.open(encoding="utf-8") as handle:
-        spec = yaml.load(handle, Loader=_SpecLoader)  # noqa: S506 (a SafeLoader subclass)
-    return spec["components"]["schemas"]
+        return yaml.load(handle, Loader=_SpecLoader)  # noqa: S506 (a SafeLoader subclass)
 
 
 # ---------------------------------------------------------------- (a) fidelity bundle
@@ -297,11 +297,63 @@ class StreamSchemaBuilder:
         return schema
 
 
-def build_stream_schemas(components: dict) -> dict[str, dict]:
+def _schema_of_example(value) -> dict:
+    if isinstance(value, bool):
+        kind = "boolean"
+    elif isinstance(value, (int, float)):
+        kind = "number"
+    elif isinstance(value, dict):
+        return _open_object(None)
+    elif isinstance(value, list):
+        return {"type": _nullable("array"), "items": {}}
+    else:
+        kind = "string"
+    return {"type": _nullable(kind)}
+
+
+def example_only_fields(spec: dict) -> dict[str, dict[str, dict]]:
+    """Top-level fields Xero's own response examples show but the record's component does not declare.
+
+    Xero returns them (``DateString``, ``DueDateString``, ...), so they are declared too, typed from the
+    example (strings stay strings: ``DateString`` is a local date, not a timestamp to convert).
+    """
+    components = spec["components"]["schemas"]
+    found: dict[str, dict[str, dict]] = {}
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for response in (operation.get("responses") or {}).values():
+                for content in (response.get("content") or {}).values():
+                    example = content.get("example")
+                    if not isinstance(example, dict):
+                        continue
+                    for key, records in example.items():
+                        endpoint = endpoints.BY_ENVELOPE.get(key)
+                        if endpoint is None or not isinstance(records, list):
+                            continue
+                        declared = components[endpoint.record_schema]["properties"]
+                        extra = found.setdefault(endpoint.record_schema, {})
+                        for record in records:
+                            for name, value in (record.items() if isinstance(record, dict) else ()):
+                                if name not in declared and name not in extra:
+                                    extra[name] = {
+                                        "description": "Returned by Xero (see the spec's response examples) "
+                                        "but not declared in its schema.",
+                                        **_schema_of_example(value),
+                                    }
+    return {component: dict(sorted(fields.items())) for component, fields in sorted(found.items()) if fields}
+
+
+def build_stream_schemas(spec: dict) -> dict[str, dict]:
+    components = spec["components"]["schemas"]
     builder = StreamSchemaBuilder(components)
+    undeclared = example_only_fields(spec)
     schemas: dict[str, dict] = {}
     for stream, endpoint in ENDPOINT_STREAMS.items():
-        schemas[stream] = builder.record_schema(endpoint.record_schema, {"tenant_id": TENANT_ID})
+        schema = builder.record_schema(endpoint.record_schema, {"tenant_id": TENANT_ID})
+        schema["properties"].update(undeclared.get(endpoint.record_schema, {}))
+        schemas[stream] = schema
     for stream, (parent, _list_field, component) in CHILD_STREAMS.items():
         parent_endpoint = ENDPOINT_STREAMS[parent]
         parent_id = parent_endpoint.id_field
@@ -325,9 +377,9 @@ def render(document: dict) -> str:
 
 
 def expected_files(spec_path: Path) -> dict[Path, str]:
-    components = load_components(spec_path)
-    files = {SPEC_BUNDLE: render(build_spec_bundle(components))}
-    for stream, schema in build_stream_schemas(components).items():
+    spec = load_spec(spec_path)
+    files = {SPEC_BUNDLE: render(build_spec_bundle(spec["components"]["schemas"]))}
+    for stream, schema in build_stream_schemas(spec).items():
         files[SCHEMAS_DIR / f"{stream}.json"] = render(schema)
     return files
 

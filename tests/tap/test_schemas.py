@@ -158,3 +158,13 @@ def test_spec_bundle_converts_the_spec_faithfully() -> None:
 def test_nullable_becomes_a_null_type() -> None:
     converted = generator.to_json_schema({"type": "string", "nullable": True, "enum": ["A"]})
     assert converted == {"type": ["string", "null"], "enum": ["A", None]}
+
+
+def test_fields_xero_returns_but_the_spec_omits_are_declared() -> None:
+    # Xero's own response examples show DateString / DueDateString on invoices; the Invoice schema lacks them.
+    assert "DateString" not in BUNDLED["Invoice"]["properties"]
+    invoices = SCHEMAS["invoices"]["properties"]
+    assert invoices["DateString"]["type"] == ["string", "null"] and "format" not in invoices["DateString"]
+    assert invoices["DueDateString"]["type"] == ["string", "null"]
+    assert "Returned by Xero" in invoices["DueDateString"]["description"]
+    assert "DeliveryDateString" in SCHEMAS["purchase_orders"]["properties"]
