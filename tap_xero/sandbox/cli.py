@@ -25,6 +25,13 @@ def _fault_spec(text: str) -> str:
     return text
 
 
+def _indexes(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected tenant indexes like 0,1") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tap-xero-sandbox", description="A local emulator of the Xero API.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -35,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--seed", type=int, default=1)
     data.add_argument("--scale", type=int, default=1000, help="invoices per tenant")
     data.add_argument("--tenants", type=int, default=2)
+    data.add_argument(
+        "--classic-expenses", type=_indexes, default=(0,), metavar="I,J",
+        help="tenant indexes where ExpenseClaims/Receipts still work (default 0; the others answer 410)",
+    )
     limits = serve.add_argument_group("limits and latency")
     limits.add_argument("--no-limits", action="store_true", help="never answer 429 (headers still sent)")
     limits.add_argument("--minute-limit", type=int, default=60)
@@ -69,6 +80,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         per_record_ms=args.per_record_ms, faults=tuple(args.fault), client_id=args.client_id,
         client_secret=args.client_secret, refresh_token=args.refresh_token,
         webhook_url=args.webhook_url, webhook_key=args.webhook_key,
+        classic_expenses_tenants=args.classic_expenses,
     )
 
 

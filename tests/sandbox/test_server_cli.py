@@ -61,7 +61,7 @@ def test_flags_map_to_the_config():
         "--minute-limit", "10", "--day-limit", "20", "--concurrent-limit", "2", "--app-minute-limit", "30",
         "--time-scale", "60", "--latency-ms", "5", "--per-record-ms", "0.5", "--fault", "reset:count=2",
         "--fault", "slow:delay=1", "--client-secret", "s", "--refresh-token", "r",
-        "--webhook-url", "http://127.0.0.1:1/h", "--webhook-key", "k",
+        "--webhook-url", "http://127.0.0.1:1/h", "--webhook-key", "k", "--classic-expenses", "0,2",
     ])
     config = config_from_args(args)
     assert (config.port, config.seed, config.scale, config.tenants, config.limits) == (9999, 7, 10000, 3, False)
@@ -71,11 +71,14 @@ def test_flags_map_to_the_config():
     assert config.faults == ("reset:count=2", "slow:delay=1")
     assert (config.client_secret, config.refresh_token, config.webhook_url, config.webhook_key) == (
         "s", "r", "http://127.0.0.1:1/h", "k")
+    assert config.classic_expenses_tenants == (0, 2)
+    assert config_from_args(build_parser().parse_args(["serve"])).classic_expenses_tenants == (0,)
 
 
-def test_bad_fault_spec_is_a_usage_error():
+@pytest.mark.parametrize("bad", [["--fault", "explode"], ["--classic-expenses", "first"]])
+def test_bad_flag_values_are_usage_errors(bad):
     with pytest.raises(SystemExit) as exit_info:
-        build_parser().parse_args(["serve", "--fault", "explode"])
+        build_parser().parse_args(["serve", *bad])
     assert exit_info.value.code == 2
 
 
