@@ -178,3 +178,21 @@ def test_retired_and_singleton_collections_are_served(store):
     assert store.list(tenant, "ExpenseClaims", Query()).records
     assert store.list(tenant, "Receipts", Query()).records
     assert store.list(tenant, "PaymentServices", Query()).records[0]["PaymentServiceName"]
+
+
+def test_a_store_holds_compact_columns_not_records():
+    """Held as dicts, 2,000 invoices would take twice the memory of a 1,000-record page; the store less than one."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        store = Store(seed=1, scale=2_000, tenants=1)
+        held = tracemalloc.get_traced_memory()[0] - before
+        tenant = store.tenants[0].tenant_id
+        page = store.list(tenant, "Invoices", Query(page=2, page_size=1000)).records
+        one_page = tracemalloc.get_traced_memory()[0] - before - held
+    finally:
+        tracemalloc.stop()
+    assert len(page) == 1000 and page[-1]["InvoiceNumber"].endswith("2000")
+    assert held < one_page, (held, one_page)
