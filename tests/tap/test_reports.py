@@ -152,3 +152,24 @@ def test_report_params_ask_for_a_point_or_a_range() -> None:
 )
 def test_parse_amount_is_exact(text, expected) -> None:
     assert parse_amount(text) == expected
+
+
+@pytest.mark.parametrize("report", endpoints.REPORTS, ids=lambda r: r.name)
+def test_the_sandboxs_reports_flatten_to_keyed_numeric_lines(sandbox, xero_session, report) -> None:
+    """Xero-shaped reports from the sandbox over HTTP: every line keyed, accounts identified, numbers exact."""
+    session = xero_session(sandbox, tenant_index=0)
+    response = session.api(report.path, params=report_params(report, Period(dt.date(2025, 6, 1), dt.date(2025, 6, 30))))
+    assert response.status_code == 200
+    body = json.loads(response.text, parse_float=Decimal)
+    rows = flatten_report(body["Reports"][0], tenant_id="t", report_name=report.name, period=NOV)
+    assert rows, f"{report.name}: no lines"
+    keys = [(r["section"], r["line_key"]) for r in rows]
+    assert len(set(keys)) == len(keys)
+    if report.name != "ExecutiveSummary":  # its lines are metrics, not accounts
+        assert any(r["account_id"] for r in rows), f"{report.name}: no account lines"
+    assert any(isinstance(r["value"], Decimal) for r in rows)
+    for row in rows:
+        assert all(c["title"] is not None for c in row["columns"]), "every value cell has a header"
+        for cell in row["columns"]:
+            if cell["value"] is not None:
+                assert Decimal(str(cell["text"]).replace(",", "")) == cell["value"]

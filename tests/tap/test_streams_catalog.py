@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from tap_xero import endpoints
+from tap_xero.scopes import stream_scopes
 from tap_xero.streams import STREAM_CLASSES
 from tap_xero.tap import TapXero
 
@@ -103,11 +104,13 @@ def test_keys_replication_and_selection_in_the_catalog(catalog: dict, name: str)
     assert "tenant_id" in entry["schema"]["properties"]
 
 
-@pytest.mark.parametrize("cls", STREAM_CLASSES, ids=lambda cls: cls.name)
-def test_required_scopes_come_from_the_endpoint_or_report(cls) -> None:
-    from tap_xero.scopes import stream_scopes
+@pytest.fixture(scope="module")
+def tap() -> TapXero:
+    return TapXero(config={}, validate_config=False)
 
-    tap = TapXero(config={}, validate_config=False)
+
+@pytest.mark.parametrize("cls", STREAM_CLASSES, ids=lambda cls: cls.name)
+def test_required_scopes_come_from_the_endpoint_or_report(tap: TapXero, cls) -> None:
     stream = tap.streams[cls.name]
     source = getattr(cls, "endpoint", None) or getattr(cls, "report", None)
     if source is None:  # a child table needs what its parent needs
@@ -117,7 +120,6 @@ def test_required_scopes_come_from_the_endpoint_or_report(cls) -> None:
     assert stream_scopes(stream), cls.name
 
 
-def test_child_tables_hang_off_their_parents() -> None:
-    tap = TapXero(config={}, validate_config=False)
+def test_child_tables_hang_off_their_parents(tap: TapXero) -> None:
     for parent, child in CHILDREN.items():
         assert tap.streams[child].parent_stream_type is type(tap.streams[parent])
