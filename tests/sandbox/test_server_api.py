@@ -247,3 +247,11 @@ def test_keep_alive_serves_several_requests_on_one_connection(sandbox):
         assert connection.sock is first_socket
     finally:
         connection.close()
+
+
+def test_classic_expenses_per_tenant_config_and_the_401_variant(make_sandbox, xero_session):
+    sb = make_sandbox(scale=20, limits=False, tenants=3, classic_expenses_tenants=(1,), retired_status=401)
+    assert xero_session(sb, tenant_index=1).api("Receipts").status_code == 200
+    for index in (0, 2):
+        answer = xero_session(sb, tenant_index=index).api("Receipts")
+        assert answer.status_code == 401 and answer.json()["Detail"] == "AuthorizationUnsuccessful"
