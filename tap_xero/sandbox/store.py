@@ -131,13 +131,25 @@ class _BaseRun:
         return self.count - self.start - len(self.skips)
 
     def __getitem__(self, position: int) -> int:
+        # The smallest index with ``position`` kept indices before it: a fixed point over the skips.
         index = self.start + position
-        for skipped in self.skips:  # few: only mutated records
-            if skipped <= index:
-                index += 1
-            else:
-                break
-        return index
+        while True:
+            moved = self.start + position + bisect.bisect_right(self.skips, index)
+            if moved == index:
+                return index
+            index = moved
+
+    def slice(self, start: int, stop: int) -> list[int]:
+        stop = min(stop, len(self))
+        if start >= stop:
+            return []
+        skipped = set(self.skips)
+        out, index = [], self[start]
+        while len(out) < stop - start:
+            if index not in skipped:
+                out.append(index)
+            index += 1
+        return out
 
 
 class _Chain:
@@ -156,8 +168,15 @@ class _Chain:
         return self.base[position] if position < n else self.tail[position - n]
 
     def slice(self, start: int, stop: int) -> list:
-        stop = min(stop, len(self))
-        return [self[p] for p in range(max(start, 0), stop)]
+        start, stop = max(start, 0), min(stop, len(self))
+        if start >= stop:
+            return []
+        if self.reverse:
+            return [self[p] for p in range(start, stop)]
+        n = len(self.base)
+        head = (self.base.slice(start, min(stop, n)) if isinstance(self.base, _BaseRun)
+                else list(self.base[start:min(stop, n)])) if start < n else []
+        return head + self.tail[max(start - n, 0):max(stop - n, 0)]
 
 
 def _round_units(record: dict, keep_four: bool) -> None:
@@ -465,6 +484,10 @@ class Store:
         with self._lock:
             self._subscribers.append(callback)
 
+    def _today(self) -> int:
+        """The clock's date as an ordinal: the default date of documents created without one."""
+        return self._clock().date().toordinal()
+
     def _next_stamp(self) -> int:
         """Mutation time: the clock, but never before generated data nor before the last mutation."""
         ms = max(datetime_to_ms(self._clock()), GENERATED_MAX_MS + 1000, self._last_stamp_ms)
@@ -624,7 +647,7 @@ class Store:
         if record is None or key not in POSTED or record.get("Status") not in POSTED[key]:
             return None
         org = st.org
-        day = _day_of_msdate(record.get("Date"), org_today(self))
+        day = _day_of_msdate(record.get("Date"), self._today())
         if key == "ManualJournals":
             return day, "MANJOURNAL", [Posting(line.get("AccountCode"), _cents(line.get("LineAmount")))
                                         for line in record.get("JournalLines") or []]
@@ -781,7 +804,7 @@ class Store:
     def _complete(self, st: _TenantState, key: str, record: dict, stamp: int, creating: bool = True) -> None:
         """Fill what Xero computes: defaults on create, references, totals, AmountDue."""
         org = st.org
-        today = org_today(self)
+        today = self._today()
         if key == "Contacts":
             if not record.get("Name"):
                 raise ValueError("Contact name is required")
@@ -927,10 +950,6 @@ class Store:
         if key in ("CreditNotes", "Overpayments", "Prepayments"):
             applied = _cents(record.get("AppliedAmount"))
             record["RemainingCredit"] = money(subtotal + tax_total - applied)
-
-
-def org_today(store: Store) -> int:
-    return store._clock().date().toordinal()
 
 
 def _member_of(path: str, csv: str) -> Callable[[dict], bool]:

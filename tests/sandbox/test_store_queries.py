@@ -276,3 +276,18 @@ def test_extra_list_parameters_filter_like_xero(store, tenant):
     numbers = f"{invoices[1]['InvoiceNumber']},{invoices[2]['InvoiceNumber']}"
     assert len(_all(store, tenant, "Invoices", extra={"InvoiceNumbers": numbers})) == 2
     assert len(_all(store, tenant, "Invoices", extra={"SomethingElse": "x"})) == len(invoices)
+
+
+def test_base_run_skips_replaced_indices_at_any_position():
+    from tap_xero.sandbox.store import _BaseRun, _Chain
+
+    run = _BaseRun(2, 20, [0, 3, 4, 9, 19])
+    expected = [i for i in range(2, 20) if i not in (3, 4, 9, 19)]
+    assert len(run) == len(expected)
+    assert [run[p] for p in range(len(run))] == expected
+    for start in range(len(expected)):
+        for stop in range(start, len(expected) + 2):
+            assert run.slice(start, stop) == expected[start:stop]
+    chain = _Chain(run, ["a", "b"])
+    assert chain.slice(len(expected) - 1, len(expected) + 5) == [expected[-1], "a", "b"]
+    assert _Chain(run, ["a"], reverse=True).slice(0, 3) == ["a", expected[-1], expected[-2]]
