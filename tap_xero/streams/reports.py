@@ -11,48 +11,49 @@ from __future__ import annotations
 from tap_xero import endpoints
 from tap_xero.client import XeroReportStream
 
+REPORTS = endpoints.REPORTS_BY_NAME
 REPORT_PRIMARY_KEYS = ("tenant_id", "report_name", "period_start", "section", "line_key", "tracking_option")
 
 
 class BalanceSheetReportStream(XeroReportStream):
     name = "report_balance_sheet"
-    report = endpoints.REPORTS_BY_NAME["BalanceSheet"]
-    required_scopes = endpoints.REPORTS_BY_NAME["BalanceSheet"].scopes
+    report = REPORTS["BalanceSheet"]
+    required_scopes = report.scopes
     primary_keys = REPORT_PRIMARY_KEYS
 
 
 class ProfitAndLossReportStream(XeroReportStream):
     name = "report_profit_and_loss"
-    report = endpoints.REPORTS_BY_NAME["ProfitAndLoss"]
-    required_scopes = endpoints.REPORTS_BY_NAME["ProfitAndLoss"].scopes
+    report = REPORTS["ProfitAndLoss"]
+    required_scopes = report.scopes
     primary_keys = REPORT_PRIMARY_KEYS
 
 
 class TrialBalanceReportStream(XeroReportStream):
     name = "report_trial_balance"
-    report = endpoints.REPORTS_BY_NAME["TrialBalance"]
-    required_scopes = endpoints.REPORTS_BY_NAME["TrialBalance"].scopes
+    report = REPORTS["TrialBalance"]
+    required_scopes = report.scopes
     primary_keys = REPORT_PRIMARY_KEYS
 
 
 class BankSummaryReportStream(XeroReportStream):
     name = "report_bank_summary"
-    report = endpoints.REPORTS_BY_NAME["BankSummary"]
-    required_scopes = endpoints.REPORTS_BY_NAME["BankSummary"].scopes
+    report = REPORTS["BankSummary"]
+    required_scopes = report.scopes
     primary_keys = REPORT_PRIMARY_KEYS
 
 
 class BudgetSummaryReportStream(XeroReportStream):
     name = "report_budget_summary"
-    report = endpoints.REPORTS_BY_NAME["BudgetSummary"]
-    required_scopes = endpoints.REPORTS_BY_NAME["BudgetSummary"].scopes
+    report = REPORTS["BudgetSummary"]
+    required_scopes = report.scopes
     primary_keys = REPORT_PRIMARY_KEYS
 
 
 class ExecutiveSummaryReportStream(XeroReportStream):
     name = "report_executive_summary"
-    report = endpoints.REPORTS_BY_NAME["ExecutiveSummary"]
-    required_scopes = endpoints.REPORTS_BY_NAME["ExecutiveSummary"].scopes
+    report = REPORTS["ExecutiveSummary"]
+    required_scopes = report.scopes
     primary_keys = REPORT_PRIMARY_KEYS
 
 
