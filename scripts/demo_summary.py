@@ -13,13 +13,17 @@ from pathlib import Path
 
 
 def table_row_counts(connection, schema: str = "xero") -> dict[str, int]:
-    """Rows per table of ``schema``, by table name."""
+    """Rows per table of ``schema`` in the open database, by table name."""
+    # Names are qualified with the catalog: a file named xero.duckdb is catalog "xero", which a bare
+    # "xero.invoices" could mean as well as the schema.
+    (catalog,) = connection.execute("select current_database()").fetchone()
     tables = connection.execute(
-        "select table_name from information_schema.tables where table_schema = ? order by table_name",
-        [schema],
+        "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
+        "order by table_name",
+        [catalog, schema],
     ).fetchall()
     return {
-        name: connection.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+        name: connection.execute(f'select count(*) from "{catalog}"."{schema}"."{name}"').fetchone()[0]
         for (name,) in tables
     }
 
@@ -37,7 +41,7 @@ def render(db_path: Path, counts: dict[str, int], schema: str = "xero") -> str:
         "",
         "Query it, for example:",
         f"  .meltano/loaders/target-duckdb/venv/bin/python -c \"import duckdb; "
-        f"print(duckdb.connect('{db_path}', read_only=True).sql('select * from {schema}.invoices limit 5'))\"",
+        f"print(duckdb.connect('{db_path}', read_only=True).sql('select * from {db_path.stem}.{schema}.invoices limit 5'))\"",
     ]
     return "\n".join(lines)
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -30,6 +31,16 @@ PG_HOST = os.environ.get("E2E_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("E2E_PG_PORT", "5432")
 PG_USER = os.environ.get("E2E_PG_USER", "postgres")
 SCHEMA = "xero"
+
+def _load_script(name: str):
+    """A module from scripts/ (not a package), so the tests use the demo's own helpers."""
+    spec = importlib.util.spec_from_file_location(f"scripts_{name}", ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+duckdb_key_stream_maps = _load_script("demo_credentials").duckdb_key_stream_maps
 # Columns the target adds; everything else in a row came from Xero.
 SDC_COLUMNS = (
     "_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at", "_sdc_deleted_at",
@@ -84,10 +95,11 @@ class Postgres:
         return {name: int(self.scalar(f'select count(*) from "{schema}"."{name}"')) for name in self.tables(schema)}
 
     def column_types(self, table: str, schema: str = SCHEMA) -> dict[str, str]:
-        return dict(self.rows(
-            "select column_name, data_type from information_schema.columns "
+        """{column: type}: information_schema's data_type, or for arrays the element type plus '[]'."""
+        return {name: f"{udt.lstrip('_')}[]" if kind == "ARRAY" else kind for name, kind, udt in self.rows(
+            "select column_name, data_type, udt_name from information_schema.columns "
             f"where table_schema = '{schema}' and table_name = '{table}'"
-        ))
+        )}
 
     def row_fingerprints(self, table: str, key_columns: tuple[str, ...], schema: str = SCHEMA) -> dict:
         """{primary key: md5 of the row without the target's _sdc_ columns}."""
@@ -137,10 +149,23 @@ class MeltanoProject:
     def duckdb_path(self) -> Path:
         return self.workdir / "xero.duckdb"
 
+    @property
+    def sys_dir(self) -> Path:
+        """A .meltano of our own: Meltano writes each run's config and catalog under <sys dir>/run/, so
+        two test sessions sharing the checkout's .meltano would overwrite each other's files. The
+        installed plugin venvs are shared through symlinks."""
+        sys_dir = self.workdir / "meltano-sys"
+        if not sys_dir.exists():
+            sys_dir.mkdir()
+            for kind in ("extractors", "loaders"):
+                (sys_dir / kind).symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
+        return sys_dir
+
     def env(self, **overrides: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not _FOREIGN_VARIABLES.match(k)}
         env.update({
             "MELTANO_PROJECT_ROOT": str(ROOT),
+            "MELTANO_SYS_DIR_ROOT": str(self.sys_dir),
             "MELTANO_DATABASE_URI": f"sqlite:///{self.workdir / 'meltano.db'}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "MELTANO_ENVIRONMENT": "sandbox",
