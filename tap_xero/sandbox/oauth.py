@@ -168,10 +168,24 @@ class Identity:
             "authentication_event_id": grant_id,
             "scope": list(self.scopes if scopes is None else scopes),
         }
+        return self._sign(claims)
+
+    def _sign(self, claims: dict) -> str:
         header = {"alg": "HS256", "kid": "sandbox", "typ": "JWT"}
         signing_input = _b64url(json.dumps(header).encode()) + "." + _b64url(json.dumps(claims).encode())
         signature = hmac.new(self._key, signing_input.encode("ascii"), hashlib.sha256).digest()
         return signing_input + "." + _b64url(signature)
+
+    def _id_token(self, grant_id: str) -> str:
+        """The OpenID Connect identity of the sandbox's one user (only when ``openid`` was asked)."""
+        now = int(self.clock.time())
+        return self._sign({
+            "nbf": now, "iat": now, "exp": now + 300, "iss": self.issuer, "aud": self.client_id,
+            "sub": hashlib.sha1(self.user_id.encode()).hexdigest(), "auth_time": now,
+            "xero_userid": self.user_id, "global_session_id": grant_id.replace("-", ""),
+            "preferred_username": "sandbox.user@example.com", "email": "sandbox.user@example.com",
+            "given_name": "Sandbox", "family_name": "User",
+        })
 
     def verify(self, token: str) -> AccessGrant:
         """The grant behind a bearer token, or TokenRejected with Xero's 401 detail."""
@@ -260,6 +274,8 @@ class Identity:
             return 400, {"error": "invalid_grant"}
         grant_id = str(uuid.uuid4())
         body = self._token_response(code.scopes, grant_id)
+        if "openid" in code.scopes:
+            body["id_token"] = self._id_token(grant_id)
         if "offline_access" in code.scopes:
             with self._lock:
                 body["refresh_token"] = self._new_refresh_token(grant_id, code.scopes)

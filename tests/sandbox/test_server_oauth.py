@@ -154,6 +154,19 @@ def test_authorize_without_offline_access_gives_no_refresh_token(sb):
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
     body = _token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri).json()
     assert "refresh_token" not in body and body["access_token"]
+    assert "id_token" not in body  # no openid scope
+
+
+def test_openid_scope_adds_an_id_token(sb):
+    redirect_uri = "http://127.0.0.1:9/cb"
+    answer = requests.get(f"{sb.base_url}/identity/connect/authorize", params={
+        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri,
+        "scope": "openid profile email accounting.transactions",
+    }, allow_redirects=False, timeout=10)
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    body = _token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri).json()
+    identity = _claims(body["id_token"])
+    assert identity["aud"] == sb.client_id and identity["email"] and identity["xero_userid"]
 
 
 def test_authorize_rejects_unknown_client(sb):
