@@ -65,8 +65,9 @@ from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_xero import errors, reports, values
-from tap_xero.endpoints import Endpoint, Paging, Report
+from tap_xero.endpoints import MAX_PAGE_SIZE, Endpoint, Paging, Report
 from tap_xero.paging import Page, Prefetch, ShiftGuard, iter_pages, ordered_lookahead
+from tap_xero.settings import parse_datetime as parse_setting_datetime
 
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
 RETIRED_STATUSES = frozenset({401, 404, 410})
@@ -186,9 +187,7 @@ class XeroStream(Stream):
             start = values.parse_datetime(str(bookmark))
             start -= dt.timedelta(days=int(self._setting("lookback_days", 0)))
         elif bookmark is None and self.config.get("start_date"):
-            from tap_xero.settings import parse_datetime
-
-            start = parse_datetime(self.config.get("start_date"))
+            start = parse_setting_datetime(self.config.get("start_date"))
         else:
             return None
         if start is None:
@@ -212,8 +211,6 @@ class XeroStream(Stream):
         return params
 
     def _page_size(self) -> int:
-        from tap_xero.endpoints import MAX_PAGE_SIZE
-
         return max(1, min(int(self._setting("page_size", MAX_PAGE_SIZE)), MAX_PAGE_SIZE))
 
     def _query_pages(
@@ -476,13 +473,12 @@ class XeroReportStream(XeroStream):
     report: ClassVar[Report | None] = None
 
     def _first_month(self) -> dt.date:
-        from tap_xero.settings import parse_datetime
-
-        start = parse_datetime(self.config.get("start_date"))
-        if start is None:
-            today = dt.date.today()
-            return dt.date(today.year - 1, today.month, 1)
-        return start.date()
+        start = parse_setting_datetime(self.config.get("start_date"))
+        if start is not None:
+            return start.date()
+        today = dt.datetime.now(dt.timezone.utc).date()
+        months_back = today.year * 12 + today.month - 1 - DEFAULT_REPORT_MONTHS
+        return dt.date(months_back // 12, months_back % 12 + 1, 1)
 
     def get_records(self, context: dict | None) -> Iterator[dict]:
         assert context is not None and self.report is not None
