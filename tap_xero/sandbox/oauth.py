@@ -132,6 +132,7 @@ class Identity:
     _codes: dict[str, _Code] = field(default_factory=dict)
     _issued: dict[str, _Issued] = field(default_factory=dict)
     _revoked_grants: set[str] = field(default_factory=set)
+    _disconnected: set[tuple[str, str]] = field(default_factory=set)  # (grant id, tenant id)
     _serial: int = 0
     _invalid_up_to: int = 0  # tokens with serial <= this were expired by a fault
     user_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -333,15 +334,33 @@ class Identity:
                 self._revoked_grants.add(record.grant_id)
         return 200, {}
 
+    @staticmethod
+    def connection_id(grant: AccessGrant, tenant_id: str) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"connection/{grant.grant_id}/{tenant_id}"))
+
+    def is_connected(self, grant: AccessGrant, tenant_id: str) -> bool:
+        if grant.tenant_id:
+            return tenant_id == grant.tenant_id
+        return tenant_id in self.tenant_ids and (grant.grant_id, tenant_id) not in self._disconnected
+
+    def disconnect(self, grant: AccessGrant, connection_id: str) -> bool:
+        """DELETE /connections/{id}: the grant loses that tenant. False if no such connection."""
+        for tenant_id in self.tenant_ids:
+            if self.connection_id(grant, tenant_id) == connection_id and self.is_connected(grant, tenant_id):
+                with self._lock:
+                    self._disconnected.add((grant.grant_id, tenant_id))
+                return True
+        return False
+
     def connections(self, grant: AccessGrant, tenants: list) -> list[dict]:
-        """GET /connections: every tenant for a user grant, the bound one for client_credentials."""
+        """GET /connections: the grant's connected tenants (the bound one for client_credentials)."""
         out = []
         for tenant in tenants:
-            if grant.tenant_id and tenant.tenant_id != grant.tenant_id:
+            if not self.is_connected(grant, tenant.tenant_id):
                 continue
             created = tenant.created.strftime("%Y-%m-%dT%H:%M:%S.%f0")
             out.append({
-                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"connection/{grant.grant_id}/{tenant.tenant_id}")),
+                "id": self.connection_id(grant, tenant.tenant_id),
                 "authEventId": grant.grant_id,
                 "tenantId": tenant.tenant_id,
                 "tenantType": tenant.tenant_type,

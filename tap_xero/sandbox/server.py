@@ -3,7 +3,7 @@
 Built on the stdlib ``ThreadingHTTPServer`` (HTTP/1.1, keep-alive). A request
 goes through, in order: injected faults, the bearer token, the tenant, the
 rate limits, then the route (``/api.xro/2.0/<Endpoint.path>[/<id>]``,
-``/api.xro/2.0/Reports/<name>``, ``/connections``, ``/connect/token``,
+``/api.xro/2.0/Reports/<name>``, ``/connections`` (GET, DELETE /{id}), ``/connect/token``,
 ``/connect/revocation``, ``/identity/connect/authorize``). Errors come in
 Xero's own shapes (see ``docs/sandbox.md``). ``/_sandbox/`` is handed to
 ``control.py`` and bypasses auth, limits and faults.
@@ -349,11 +349,15 @@ class SandboxApp:
             if status == 302:
                 return Response(302, headers={"Location": where})
             return json_response(status, {"error": where})
-        if route == "connections":
+        if route == "connections" or route.startswith("connections/"):
             grant = self._grant(request)
             if isinstance(grant, Response):
                 return grant
-            return json_response(200, self.identity.connections(grant, self.store.tenants))
+            if route == "connections":
+                return json_response(200, self.identity.connections(grant, self.store.tenants))
+            if request.method == "DELETE" and self.identity.disconnect(grant, route.removeprefix("connections/")):
+                return Response(204)
+            return not_found()
         if route.startswith(API_PREFIX):
             return self._api(request, route[len(API_PREFIX):].strip("/"))
         return not_found()
@@ -376,7 +380,7 @@ class SandboxApp:
             if header_tenant and header_tenant != grant.tenant_id:
                 return forbidden()
             request.tenant = grant.tenant_id
-        elif not header_tenant or header_tenant not in self.tenants:
+        elif not header_tenant or not self.identity.is_connected(grant, header_tenant):
             return forbidden()
         else:
             request.tenant = header_tenant

@@ -212,3 +212,19 @@ def test_clock_speed_makes_tokens_expire_sooner(make_sandbox):
     assert _invoices(sb, token, sb.tenant_ids[0]).status_code == 200
     time.sleep(1.7)
     assert _invoices(sb, token, sb.tenant_ids[0]).json()["Detail"].startswith("TokenExpired")
+
+
+def test_deleting_a_connection_disconnects_that_tenant_for_that_grant(sb):
+    token = sb.issue_access_token()
+    headers = {"Authorization": f"Bearer {token}"}
+    connections = requests.get(f"{sb.base_url}/connections", headers=headers, timeout=10).json()
+    gone = connections[1]
+    deleted = requests.delete(f"{sb.base_url}/connections/{gone['id']}", headers=headers, timeout=10)
+    assert deleted.status_code == 204
+    left = requests.get(f"{sb.base_url}/connections", headers=headers, timeout=10).json()
+    assert [c["tenantId"] for c in left] == [connections[0]["tenantId"]]
+    assert _invoices(sb, token, gone["tenantId"]).status_code == 403
+    assert _invoices(sb, token, connections[0]["tenantId"]).status_code == 200
+    assert _invoices(sb, sb.issue_access_token(), gone["tenantId"]).status_code == 200  # another grant
+    again = requests.delete(f"{sb.base_url}/connections/{gone['id']}", headers=headers, timeout=10)
+    assert again.status_code == 404
