@@ -61,7 +61,7 @@ def test_lookahead_runs_concurrently(pool):
     began = time.monotonic()
     assert list(ordered_lookahead(fetch, range(12), pool, max_ahead=4)) == list(range(12))
     assert most == 4
-    assert time.monotonic() - began < 12 * 0.03 * 0.6
+    assert time.monotonic() - began < 12 * 0.03 * 0.8  # well under one after another
 
 
 def test_lookahead_raises_a_failure_in_its_turn(pool):
