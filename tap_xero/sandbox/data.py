@@ -385,8 +385,7 @@ class Collection:
         self.count = count
         self.build = build
         self.id_field = id_field
-        self.prefix_hash = mix(org.key, COLLECTION_CODES[key])
-        self._prefix = uuid_of(self.prefix_hash, 0)[:-12]
+        self._prefix = org.ident(key, 0)[:-12]  # what every generated ID of this collection starts with
         self.stamp = stamp or (lambda index: spread_ms(index, self.count))
         self.status_of = status_of  # cheap status without building the record (filters)
         self._ids: dict[str, int] | None = None
