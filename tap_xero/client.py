@@ -331,22 +331,19 @@ class XeroStream(Stream):
         if start is not None and ims is None and self._timestamp_key:
             floor = values.to_datetime_string(start.isoformat())
 
-        guard = ShiftGuard(endpoint.id_field) if self._sends_order and endpoint.paging in (
+        guard = ShiftGuard(endpoint.id_field, rk) if self._sends_order and endpoint.paging in (
             Paging.PAGE_SIZE, Paging.PAGE) else None
-        seen_versions: set = set()
-        id_field = endpoint.id_field
 
         def prepared(page: Page, only_unseen: bool, keep_floor: str | None) -> Page:
             kept = []
             for record in page.records:
-                if only_unseen and not self._unseen(record, id_field, rk, seen_versions):
+                if only_unseen and guard is not None and not guard.is_new(record, self._version(record)):
                     continue
                 record = self._prepare(record, tenant_id)
                 if keep_floor is not None and (record.get(rk) or "") < keep_floor:
                     continue
                 if guard is not None:
                     guard.observe_record(record)
-                    seen_versions.add((record.get(id_field), record.get(rk)))
                 kept.append(record)
             return Page(page.number, kept, page.page_count, page.item_count, page.server_time)
 
@@ -389,11 +386,10 @@ class XeroStream(Stream):
                 "by the next run's look-back (lookback_days).", self.name, tenant_id, guard.missing,
             )
 
-    def _unseen(self, record: dict, id_field: str | None, rk: str | None, seen_versions: set) -> bool:
-        """A record (raw, before conversion) not yet emitted in this version."""
-        version = record.get(rk) if rk else None
-        version = values.to_datetime_string(version) if isinstance(version, str) else version
-        return (record.get(id_field), version) not in seen_versions
+    def _version(self, raw_record: dict) -> object:
+        """The replication value of a record not yet converted, as it will be once converted."""
+        version = raw_record.get(self.replication_key) if self.replication_key else None
+        return values.to_datetime_string(version) if isinstance(version, str) else version
 
     def _advance(self, bookmark: Any, records: list[dict]) -> Any:
         rk = self.replication_key

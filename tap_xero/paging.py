@@ -203,11 +203,16 @@ class Prefetch(Iterator[T]):
 
 
 class ShiftGuard:
-    """Distinct ids served by one sorted query, against the largest ``itemCount`` Xero reported."""
+    """One sorted query's served records (id → version), against the largest ``itemCount`` Xero reported.
 
-    def __init__(self, id_field: str | None) -> None:
+    ``version_field`` is the replication key: a record served again with a newer value is a new version
+    (edited while paging); one served again with the same value is a duplicate.
+    """
+
+    def __init__(self, id_field: str | None, version_field: str | None) -> None:
         self.id_field = id_field
-        self.ids: set = set()
+        self.version_field = version_field
+        self.versions: dict = {}
         self.item_count: int | None = None
 
     def observe_page(self, page: Page) -> None:
@@ -215,12 +220,20 @@ class ShiftGuard:
             self.item_count = max(self.item_count or 0, page.item_count)
 
     def observe_record(self, record: dict) -> None:
+        """A (converted) record was served."""
         if self.id_field is not None:
-            self.ids.add(record.get(self.id_field))
+            self.versions[record.get(self.id_field)] = record.get(self.version_field) if self.version_field else None
+
+    def is_new(self, record: dict, version: object) -> bool:
+        """Not served yet in this ``version`` (the record's converted replication value)."""
+        if self.id_field is None:
+            return True
+        key = record.get(self.id_field)
+        return key not in self.versions or self.versions[key] != version
 
     @property
     def missing(self) -> int:
         """How many records Xero counted that were never served (0 when unknown)."""
         if self.item_count is None or self.id_field is None:
             return 0
-        return max(self.item_count - len(self.ids), 0)
+        return max(self.item_count - len(self.versions), 0)

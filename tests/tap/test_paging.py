@@ -152,11 +152,12 @@ def test_no_paging_is_one_call(pool):
 
 
 def test_shift_guard_counts_distinct_ids_against_item_count():
-    guard = ShiftGuard("ID")
+    guard = ShiftGuard("ID", "V")
     guard.observe_page(Page(1, [], item_count=3))
-    for record in [{"ID": "a"}, {"ID": "b"}, {"ID": "a"}]:
+    for record in [{"ID": "a", "V": 1}, {"ID": "b", "V": 1}, {"ID": "a", "V": 2}]:
         guard.observe_record(record)
     assert guard.missing == 1
-    guard.observe_record({"ID": "c"})
+    assert not guard.is_new({"ID": "a"}, 2) and guard.is_new({"ID": "a"}, 3) and guard.is_new({"ID": "c"}, 1)
+    guard.observe_record({"ID": "c", "V": 1})
     assert guard.missing == 0
-    assert ShiftGuard(None).missing == 0
+    assert ShiftGuard(None, None).missing == 0
