@@ -534,8 +534,9 @@ class Organisation:
         return out
 
     def line_postings(self, lines: tuple[Line, ...]) -> list[Posting]:
+        refs = self._region_refs
         return [Posting(line.account, line.net, line.tax, line.tax_type,
-                        self.tracking_ref(line.tracking) if line.tracking >= 0 else None) for line in lines]
+                        refs[line.tracking] if line.tracking >= 0 else None) for line in lines]
 
     # ------------------------------------------------------------ reference data (small, eager)
     def _build_reference_data(self) -> None:
@@ -624,6 +625,7 @@ class Organisation:
             "PaymentTerms": {"Bills": {"Day": 20, "Type": "OFFOLLOWINGMONTH"},
                              "Sales": {"Day": 14, "Type": "DAYSAFTERBILLDATE"}},
         }
+        self._region_refs = [self.tracking_ref(k) for k in range(REGION_OPTIONS)]
         self.invoice_reminders = [{"Enabled": True}]
         self.payment_services = [{
             "PaymentServiceID": self.ident("PaymentServices", 0), "PaymentServiceName": "Sandbox Pay",
