@@ -384,17 +384,18 @@ def expected_files(spec_path: Path) -> dict[Path, str]:
     return files
 
 
+def unexpected_files(files: dict[Path, str]) -> list[Path]:
+    """Schema files the generator would not write (a stream that no longer exists)."""
+    return [path for path in sorted(SCHEMAS_DIR.glob("*.json")) if path not in files]
+
+
 def stale_files(files: dict[Path, str]) -> list[str]:
     problems = [
         str(path.relative_to(REPO))
         for path, text in files.items()
         if not path.exists() or path.read_text(encoding="utf-8") != text
     ]
-    problems += [
-        f"{path.relative_to(REPO)} (not generated: remove it)"
-        for path in sorted(SCHEMAS_DIR.glob("*.json"))
-        if path not in files
-    ]
+    problems += [f"{path.relative_to(REPO)} (not generated: remove it)" for path in unexpected_files(files)]
     return problems
 
 
@@ -423,9 +424,8 @@ def main(argv: list[str] | None = None) -> int:
 
     SCHEMAS_DIR.mkdir(parents=True, exist_ok=True)
     SPEC_BUNDLE.parent.mkdir(parents=True, exist_ok=True)
-    for path in stale_files(files):
-        if path.endswith("(not generated: remove it)"):
-            (REPO / path.split(" ")[0]).unlink()
+    for path in unexpected_files(files):
+        path.unlink()
     for path, text in files.items():
         path.write_text(text, encoding="utf-8")
     print(f"Wrote {len(files)} files from {args.spec}.")

@@ -168,3 +168,13 @@ def test_fields_xero_returns_but_the_spec_omits_are_declared() -> None:
     assert invoices["DueDateString"]["type"] == ["string", "null"]
     assert "Returned by Xero" in invoices["DueDateString"]["description"]
     assert "DeliveryDateString" in SCHEMAS["purchase_orders"]["properties"]
+
+
+def test_check_reports_changed_and_leftover_files() -> None:
+    invoices = SCHEMAS_DIR / "invoices.json"
+    expected = {path: path.read_text(encoding="utf-8") for path in SCHEMAS_DIR.glob("*.json") if path != invoices}
+    expected[invoices] = "{}\n"  # what a changed spec would give
+    del expected[SCHEMAS_DIR / "users.json"]  # a stream that no longer exists
+    assert generator.stale_files(expected) == [
+        "tap_xero/schemas/invoices.json", "tap_xero/schemas/users.json (not generated: remove it)",
+    ]

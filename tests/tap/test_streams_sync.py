@@ -380,10 +380,17 @@ def _bookmark(state: dict, stream: str, tenant: str):
 
 def test_a_field_xero_adds_tomorrow_reaches_the_target(sb: Sandbox, tmp_path: Path) -> None:
     tenant = sb.tenant_ids[0]
-    new = sb.mutate(tenant, "Contacts", "create", None, {"Name": "Future Co", "ShinyNewField": {"Depth": "1.50"}})
+    new = sb.mutate(tenant, "Contacts", "create", None, {
+        "Name": "Future Co",
+        "ShinyNewField": {"Depth": "1.50"},  # unknown at the top level
+        "Addresses": [{"AddressType": "POBOX", "City": "Wellington", "What3Words": "index.home.raft"}],  # nested
+    })
     result = run_tap(sb, tmp_path, {"contacts"})
     record = next(r for r in result.records["contacts"][tenant] if r["ContactID"] == new["ContactID"])
     assert record["ShinyNewField"] == {"Depth": "1.50"}
+    assert record["Addresses"][0]["What3Words"] == "index.home.raft"
+    assert record["Addresses"][0]["City"] == "Wellington"
+    assert "ShinyNewField" not in schema_of("contacts")["properties"]  # it really is unknown
 
 
 # ------------------------------------------------------------------------------------- reports
