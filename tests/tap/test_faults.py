@@ -278,8 +278,6 @@ def test_cli_exits_75_on_the_day_limit_with_state_last(sb, tmp_path):
 
 def kill_and_resume(sb, tmp_path, kill_after_states: int) -> list[list[dict]]:
     """Run the CLI, kill -9 it after ``kill_after_states`` STATE lines, resume from the last one; the runs."""
-    import os
-    import signal
     config = {
         "client_id": sb.client_id, "client_secret": sb.client_secret, "identity_url": sb.base_url,
         "api_url": sb.api_url, "token_store_path": str(tmp_path / "tokens.json"), "page_size": PAGE_SIZE,
