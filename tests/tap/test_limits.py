@@ -109,3 +109,13 @@ def test_minute_remaining_header_is_read_proactively():
     first, second = stub.requests
     assert second.at - first.at >= WINDOW * 0.9
     assert limits.day_left == {"a": 4321}
+
+
+def test_app_minute_remaining_header_holds_every_tenant():
+    with StubXero(lambda r: (200, {"X-AppMinLimit-Remaining": "0"}, envelope("Invoices", []))) as stub:
+        limits = Limits(window_seconds=WINDOW)
+        client = XeroClient(stub.url, StubAuth(), timeout=5, limits=limits, logger=logging.getLogger("t"))
+        client.get_json("a", "Invoices")
+        client.get_json("b", "Invoices")  # another tenant, same app: it waits too
+    first, second = stub.requests
+    assert second.at - first.at >= WINDOW * 0.9
