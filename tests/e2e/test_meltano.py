@@ -266,6 +266,8 @@ def test_a_failed_run_deletes_nothing_and_the_next_run_completes(project, pg, sa
         TAP_XERO_EMIT_ACTIVATE_VERSION_MESSAGES="true",
     )
     assert failed.returncode != 0, failed.output[-3000:]
+    # The target did receive ACTIVATE_VERSION for the full-table streams, and ignored it.
+    assert "activate_version is set to false so it was ignored" in failed.output
     after = pg.row_counts()
     shrunk = {t: (before[t], after.get(t)) for t in before if after.get(t, 0) < before[t]}
     assert not shrunk, f"rows lost in a failed run: {shrunk}"
