@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import dataclass, fields
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -66,8 +67,10 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_xero import errors, reports, values
 from tap_xero.endpoints import MAX_PAGE_SIZE, Endpoint, Paging, Report
+from tap_xero.scopes import stream_scopes
 from tap_xero.paging import Page, Prefetch, ShiftGuard, iter_pages, ordered_lookahead
 from tap_xero.settings import parse_datetime as parse_setting_datetime
+from tap_xero.webhooks import targeted
 
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
 RETIRED_STATUSES = frozenset({401, 404, 410})
@@ -77,6 +80,13 @@ MAX_TAIL_PASSES = 3
 DEFAULT_REPORT_MONTHS = 12
 PARALLEL_TENANTS = 4  # tenants read at once by one stream (the one being written and the next three)
 PREFETCH_PAGES = 2  # pages a background tenant may hold ready, besides its look-ahead
+
+
+@dataclass(slots=True)
+class XeroStreamMetadata(singer.StreamMetadata):
+    """Stream metadata plus ``required-scopes``: any one of them grants the stream (broad or granular)."""
+
+    required_scopes: list[str] | None = None
 
 
 def _tenant_id(tenant: Any) -> str:
@@ -117,6 +127,16 @@ class XeroStream(Stream):
     @property
     def partitions(self) -> list[dict] | None:
         return [{"tenant_id": _tenant_id(tenant)} for tenant in self._tap.tenants]
+
+    @property
+    def metadata(self) -> singer.MetadataMapping:
+        """The SDK's metadata, with the stream's required scopes on the root entry of a discovered catalog."""
+        mapping = super().metadata
+        root = mapping.root
+        if type(root) is singer.StreamMetadata:  # not already extended, and not from an input catalog
+            values_by_field = {f.name: getattr(root, f.name) for f in fields(root)}
+            mapping[()] = XeroStreamMetadata(**values_by_field, required_scopes=list(stream_scopes(self)))
+        return mapping
 
     @property
     def is_sorted(self) -> bool:
@@ -237,7 +257,8 @@ class XeroStream(Stream):
         tenant_id = context["tenant_id"]
         self._write_child_schemas()
         try:
-            yield from self._tenant_records(tenant_id, context)
+            # With a webhook queue and a baseline, only the records named by queued events are fetched.
+            yield from targeted.tenant_records(self, context, self._tenant_records)
         except (errors.XeroApiError, errors.AuthError) as exc:
             status = getattr(exc, "status", None)
             if self.endpoint is not None and self.endpoint.retired and status in RETIRED_STATUSES:
@@ -270,7 +291,8 @@ class XeroStream(Stream):
         if tenant_id in ids:
             following = ids[ids.index(tenant_id) + 1: ids.index(tenant_id) + PARALLEL_TENANTS]
             for other in following:
-                if other not in self._prefetch:
+                # A tenant that reads by webhook event IDs gets no collection pages fetched ahead.
+                if other not in self._prefetch and targeted.targeted_start(self, {"tenant_id": other}) is None:
                     # State is read here, on the writing thread; the producer only reads Xero.
                     start = self._query_start({"tenant_id": other})
                     self._prefetch[other] = Prefetch(self._tenant_pages(other, *start), PREFETCH_PAGES)

@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 from singer_sdk import Stream, Tap
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.helpers._util import read_json_file
 from singer_sdk.plugin_base import SingerCommand
 
@@ -74,6 +75,9 @@ class TapXero(Tap):
     name = "tap-xero"
     package_name = "tap-xero"
     config_jsonschema = CONFIG_SCHEMA
+    # msgspec writes Singer messages several times faster than the default writer, and writes Decimal
+    # amounts as exact JSON numbers (decimal_format="number"): the hot path of every record.
+    message_writer_class = MsgSpecWriter
 
     def __init__(
         self,

@@ -120,6 +120,17 @@ def test_required_scopes_come_from_the_endpoint_or_report(tap: TapXero, cls) -> 
     assert stream_scopes(stream), cls.name
 
 
+@pytest.mark.parametrize("cls", STREAM_CLASSES, ids=lambda cls: cls.name)
+def test_required_scopes_are_in_the_discovered_metadata(catalog: dict, cls) -> None:
+    """Issue 4.6: discovery states each stream's required scopes (any one of them grants it)."""
+    root = next(m["metadata"] for m in catalog[cls.name]["metadata"] if m["breadcrumb"] == [])
+    source = getattr(cls, "endpoint", None) or getattr(cls, "report", None)
+    if source is None:
+        parent = next(p for p, child in CHILDREN.items() if child == cls.name)
+        source = next(c for c in STREAM_CLASSES if c.name == parent).endpoint
+    assert root["required-scopes"] == list(source.scopes)
+
+
 def test_child_tables_hang_off_their_parents(tap: TapXero) -> None:
     for parent, child in CHILDREN.items():
         assert tap.streams[child].parent_stream_type is type(tap.streams[parent])
