@@ -27,9 +27,11 @@ from tap_xero.errors import redact
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
 DUCKDB_PYTHON = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
-PG_HOST = os.environ.get("E2E_PG_HOST", "127.0.0.1")
-PG_PORT = os.environ.get("E2E_PG_PORT", "5432")
-PG_USER = os.environ.get("E2E_PG_USER", "postgres")
+# Where the warehouse server is; the defaults are the CI machine's (trust authentication).
+PG_HOST = os.environ.get("TAP_XERO_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = os.environ.get("TAP_XERO_TEST_PG_PORT", "5432")
+PG_USER = os.environ.get("TAP_XERO_TEST_PG_USER", "postgres")
+PG_PASSWORD = os.environ.get("TAP_XERO_TEST_PG_PASSWORD", "")
 SCHEMA = "xero"
 
 def _load_script(name: str):
@@ -72,7 +74,7 @@ class Postgres:
         result = subprocess.run(
             ["psql", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-d", database or self.database,
              "-X", "-q", "-A", "-t", "-F", "\x1f", "-v", "ON_ERROR_STOP=1", "-c", sql],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True, text=True, timeout=120, env={**os.environ, "PGPASSWORD": PG_PASSWORD},
         )
         if result.returncode != 0:
             raise AssertionError(f"psql failed: {result.stderr.strip()}\n{sql}")
@@ -177,7 +179,7 @@ class MeltanoProject:
             "TARGET_POSTGRES_HOST": PG_HOST,
             "TARGET_POSTGRES_PORT": PG_PORT,
             "TARGET_POSTGRES_USER": PG_USER,
-            "TARGET_POSTGRES_PASSWORD": "unused-trust-auth",
+            "TARGET_POSTGRES_PASSWORD": PG_PASSWORD or "unused-with-trust-auth",
             "TARGET_POSTGRES_DATABASE": self.database,
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": SCHEMA,
             "TARGET_DUCKDB_FILEPATH": str(self.duckdb_path),
