@@ -492,12 +492,13 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a sandbox bug must still answer like a server, not hang the client
             response = json_response(500, {"Title": "Sandbox error", "Status": 500, "Detail": type(exc).__name__})
             app.stats.note_error(exc)
+        # Count before answering: a client that reads /_sandbox/requests right after its answer must see it.
+        if not request.route.startswith("_sandbox"):
+            app.stats.record(request, response.status, (time.perf_counter() - started) * 1000.0)
         if response.reset:
             self._reset()
         else:
             self._write(response, request.tenant)
-        if not request.route.startswith("_sandbox"):
-            app.stats.record(request, response.status, (time.perf_counter() - started) * 1000.0)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
 

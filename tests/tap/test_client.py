@@ -13,8 +13,9 @@ from decimal import Decimal
 
 import pytest
 import simplejson
-from stub_xero import StubXero, StubRequest
+from tests.tap.stub_xero import StubXero, StubRequest
 
+from tests.capture import CapturedStdout
 from tap_xero import errors
 from tap_xero.tap import TapXero
 
@@ -107,7 +108,7 @@ def run_tap(fake, streams, *, state=None, tenants=(T1,), **config):
     tap = TapXero(config=config, state=copy.deepcopy(state))
     for stream in tap.streams.values():
         stream.selected = stream.name in streams
-    out = io.StringIO()
+    out = CapturedStdout()
     error = None
     with contextlib.redirect_stdout(out):
         try:
@@ -177,7 +178,7 @@ def test_invoices_query_values_children_and_state(fake):
 
 def test_decimals_reach_stdout_exactly(fake):
     fake.put(T1, "Invoices", [dict(invoice(1, BASE), Total=Decimal("12345678901234567.89"))])
-    tap_out = io.StringIO()
+    tap_out = CapturedStdout()
     tap = TapXero(config={"access_token": "t", "tenant_ids": [T1], "api_url": fake.stub.url,
                           "scopes": "accounting.transactions"})
     for stream in tap.streams.values():
@@ -342,7 +343,7 @@ def test_deselected_fields_are_dropped_and_the_rest_kept(fake):
             if entry["tap_stream_id"] == "invoices" and item["breadcrumb"] == ["properties", "Reference"]:
                 item["metadata"]["selected"] = False
     tap = TapXero(config=tap_config, catalog=catalog)
-    out = io.StringIO()
+    out = CapturedStdout()
     with contextlib.redirect_stdout(out):
         tap.sync_all()
     (record,) = [m["record"] for m in map(json.loads, out.getvalue().splitlines()) if m["type"] == "RECORD"]

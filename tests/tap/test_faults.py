@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.capture import CapturedStdout
 from tap_xero import errors
 from tap_xero.http import XeroClient
 from tap_xero.sandbox.store import Query
@@ -52,7 +53,7 @@ def run(sb, tmp_path, *, state=None, **extra):
     tap = TapXero(config=config, state=state)
     for stream in tap.streams.values():
         stream.selected = stream.name in STREAMS
-    out = io.StringIO()
+    out = CapturedStdout()
     error = None
     with contextlib.redirect_stdout(out):
         try:

@@ -12,7 +12,7 @@ import pytest
 from tap_xero import errors
 from tap_xero.http import XeroClient
 
-from stub_xero import StubAuth, StubXero, envelope
+from tests.tap.stub_xero import StubAuth, StubXero, envelope
 
 TENANT = "11111111-1111-1111-1111-111111111111"
 

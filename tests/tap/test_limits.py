@@ -7,7 +7,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from stub_xero import StubAuth, StubXero, envelope
+from tests.tap.stub_xero import StubAuth, StubXero, envelope
 
 from tap_xero.http import XeroClient
 from tap_xero.limits import Limits, RateWindow
