@@ -4,8 +4,8 @@ Windows are fixed and start at a tenant's first call, so they reset at a
 different moment for each tenant, as Xero's do. They run on the sandbox clock
 divided by ``time_scale`` (``time_scale=60`` makes a "minute" one second and
 a "day" 24 minutes). Every response carries the three X-*Limit-Remaining
-headers; with ``enabled=False`` the counting and headers go on but nothing is
-refused. The latency model (base + per record) also lives here, as it is the
+headers; with ``enabled=False`` nothing is refused and the headers always show
+the full allowances (a client that paces itself on them must not slow down). The latency model (base + per record) also lives here, as it is the
 other knob of "how Xero feels under load".
 """
 
@@ -125,12 +125,14 @@ class RateLimiter:
         minute_len, day_len = self._lengths()
         now = self._clock.time()
         with self._lock:
-            state = self._tenants.get(tenant_id) if tenant_id else None
+            state = self._tenants.get(tenant_id) if tenant_id and cfg.enabled else None
             minute_used = day_used = 0
             if state is not None:
                 minute_used = 0 if state.minute.seconds_left(now, minute_len) == 0 else state.minute.used
                 day_used = 0 if state.day.seconds_left(now, day_len) == 0 else state.day.used
-            app_used = 0 if self._app_minute.seconds_left(now, minute_len) == 0 else self._app_minute.used
+            app_used = 0
+            if cfg.enabled and self._app_minute.seconds_left(now, minute_len) > 0:
+                app_used = self._app_minute.used
         return {
             "X-MinLimit-Remaining": str(max(0, cfg.minute_limit - minute_used)),
             "X-DayLimit-Remaining": str(max(0, cfg.day_limit - day_used)),

@@ -101,12 +101,14 @@ def test_time_scale_shortens_the_minute(make_sandbox, xero_session):
     assert session.api("Accounts").status_code == 200
 
 
-def test_limits_switched_off_never_refuse_but_still_count(make_sandbox, xero_session):
+def test_limits_switched_off_never_refuse_and_show_full_allowances(make_sandbox, xero_session):
+    """Switched off, the headers never run down: a client pacing itself on them is not slowed."""
     sb = make_sandbox(scale=20, limits=False, minute_limit=1, day_limit=1)
     session = xero_session(sb)
     answers = [session.api("Accounts") for _ in range(4)]
     assert [a.status_code for a in answers] == [200] * 4
-    assert answers[-1].headers["X-MinLimit-Remaining"] == "0"
+    assert answers[-1].headers["X-MinLimit-Remaining"] == "1"
+    assert answers[-1].headers["X-DayLimit-Remaining"] == "1"
 
 
 def test_latency_model_adds_base_and_per_record_time(make_sandbox, xero_session):
