@@ -34,9 +34,10 @@ quietly() {
 }
 
 find_python() {
-  # The first python3.10+ on PATH (PYTHON=... overrides).
+  # A Python 3.10+ from PATH (PYTHON=... overrides). 3.10-3.12 come first: the demo's loader pins
+  # duckdb 1.0.0 (see meltano.yml), which has no wheels for newer Pythons and would build from source.
   local candidate
-  for candidate in ${PYTHON:-} python3 python3.13 python3.12 python3.11 python3.10 python; do
+  for candidate in ${PYTHON:-} python3.12 python3.11 python3.10 python3 python; do
     if command -v "$candidate" >/dev/null 2>&1 &&
       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
       command -v "$candidate"
