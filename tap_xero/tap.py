@@ -221,8 +221,9 @@ class TapXero(Tap):
                 self._xero_client.close()
 
     def run_connection_test(self) -> bool:  # type: ignore[misc]  # final in the SDK; preflight added
-        for stream in self.streams.values():
-            stream.selected = True  # --test tries every stream, minus those the token may not read
+        # --test tries the selected streams (by default all but the retired ones), minus those the token
+        # may not read. Forcing an unselected stream on here would send it with the empty SCHEMA the SDK's
+        # stream maps built for it from the catalog.
         self.preflight()
         granted = [stream for stream in self.streams.values() if stream.selected]
         return self.run_sync_dry_run(dry_run_record_limit=1, streams=granted)

@@ -219,3 +219,20 @@ def test_connection_test_tries_only_the_streams_the_token_may_read(sandbox, tmp_
                if line.startswith("{") and json.loads(line).get("type") == "RECORD"}
     assert "contacts" in streams and "invoices" not in streams
     assert "Skipping stream 'invoices'" in result.stderr
+
+
+def test_connection_test_sends_whole_schemas_and_leaves_retired_streams_alone(sandbox, tmp_path):
+    """--test tries the selected streams; none gets an empty SCHEMA (the SDK's maps would give one to a
+    stream forced on after the catalog was read)."""
+    env = clean_env(
+        tmp_path, PAN_SEC_XERO_ACCESS_TOKEN=sandbox.issue_access_token(),
+        PAN_SEC_XERO_TENANT_URL=sandbox.tenant_ids[1], TAP_XERO_API_URL=sandbox.api_url,
+    )
+    result = run_tap(tmp_path, "--config", "ENV", "--test", env=env, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    schemas = {m["stream"]: m["schema"] for m in messages if m["type"] == "SCHEMA"}
+    assert {"invoices", "contacts", "accounts"} <= set(schemas)
+    assert "expense_claims" not in schemas and "receipts" not in schemas
+    for name, schema in schemas.items():
+        assert schema.get("properties"), f"empty SCHEMA for {name}"
