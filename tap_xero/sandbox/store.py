@@ -480,9 +480,17 @@ class Store:
         return max(datetime_to_ms(self._clock()), self._last_stamp_ms)
 
     # ------------------------------------------------------------ mutations
-    def subscribe(self, callback: Callable[[dict], None]) -> None:
+    def subscribe(self, callback: Callable[[dict], None]) -> Callable[[], None]:
+        """Call ``callback`` with a webhook event for every change; returns the function that unsubscribes."""
         with self._lock:
             self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
 
     def _today(self) -> int:
         """The clock's date as an ordinal: the default date of documents created without one."""

@@ -311,3 +311,15 @@ def test_a_failing_subscriber_does_not_fail_the_mutation(store, tenant, caplog):
     assert store.get(tenant, "Contacts", contact["ContactID"])["Name"] == "Still created"
     assert [e["resourceId"] for e in delivered] == [contact["ContactID"]]
     assert "webhook subscriber failed" in caplog.text
+
+
+def test_unsubscribed_callbacks_get_no_more_events(store, tenant):
+    kept: list[dict] = []
+    dropped: list[dict] = []
+    store.subscribe(kept.append)
+    unsubscribe = store.subscribe(dropped.append)
+    store.touch(tenant, "Invoices", _ids(store, tenant, "Invoices")[0])
+    unsubscribe()
+    unsubscribe()  # twice is harmless
+    store.touch(tenant, "Invoices", _ids(store, tenant, "Invoices")[1])
+    assert len(kept) == 2 and len(dropped) == 1
