@@ -110,7 +110,8 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
     ),
     th.Property(
         "webhook_key", th.StringType, secret=True,
-        description="Xero webhook signing key, for the webhook receiver. Env: PAN_SEC_XERO_WEBHOOK_KEY.",
+        description=("Xero webhook signing key: verifies the triggers of platform webhook runs (PAN_CTX_RUN_MODE=webhook). "
+                     "Env: PAN_SEC_XERO_WEBHOOK_KEY. The receiver takes its own --webhook-key."),
     ),
     th.Property(
         "webhook_queue_path", th.StringType,
