@@ -10,11 +10,12 @@ for both taps, on the same sandbox data and the same streams, in one run:
    minimum (see ``minimum_calls``). The same runs give records per CPU-second (tap
    stdout piped into a separate reader process that parses every line, as a target
    would) and peak RSS, both from ``os.wait4`` on the tap process.
-2. ``limits``: sandbox with Xero's limits (60 calls a minute, 5 concurrent) and its
-   latency model, with time compressed ``--time-scale`` times; the wall time of a full
-   sync is reported scaled back to real seconds and set against the minimum number of
-   calls at 60 a minute (one call a second).
+2. ``limits``: sandbox with Xero's limits (60 calls a minute, 5 concurrent) and a
+   latency model, optionally with time compressed ``--time-scale`` times; the wall time
+   of a full sync is reported in real seconds (scaled back, and said so, when compressed)
+   and set against the minimum number of calls at 60 a minute (one call a second).
 3. ``rss``: peak RSS of a full sync at growing scales (``--rss-scales``).
+4. ``profile``: py-spy samples of our tap during a full sync (where its CPU goes).
 
 Usage (from the repository root)::
 
@@ -23,7 +24,8 @@ Usage (from the repository root)::
 
 The singer-io tap is installed on first use in ``.bench/venv-singerio`` (with ``six``,
 which it needs but does not declare); ``scripts/bench_singerio_runner.py`` redirects its
-hard-coded Xero URLs to the sandbox.
+hard-coded Xero URLs to the sandbox. Our tap runs through ``scripts/bench_ours_runner.py``,
+which matches its own 60-a-minute pacing to the sandbox's clock. BENCHMARKS.md has the figures.
 """
 
 from __future__ import annotations
