@@ -307,12 +307,22 @@ class XeroStream(Stream):
         """(start moment, start offset) of a tenant's read, from its state and the settings."""
         start_offset = 0
         if self._pages_by_offset:
-            start_offset = int(self.get_context_state(context).get("replication_key_value") or 0)
+            start_offset = self._bookmark(context) or 0
         return self._start(context), start_offset
+
+    def _bookmark(self, context: dict) -> Any:
+        """The tenant's saved replication value. For an offset stream (Journals) it must be a JournalNumber:
+        anything else (e.g. a start date an orchestrator put there) means "from the first journal"."""
+        if not self.replication_key:
+            return None
+        value = self.get_context_state(context).get("replication_key_value")
+        if self._pages_by_offset:
+            return int(value) if str(value).isdigit() else None
+        return value
 
     def _tenant_records(self, tenant_id: str, context: dict) -> Iterator[dict]:
         rk = self.replication_key
-        bookmark = self.get_context_state(context).get("replication_key_value") if rk else None
+        bookmark = self._bookmark(context)
         save_state = bool(rk) and self.selected
         sorted_pages = self.is_sorted
         children = self._selected_children()

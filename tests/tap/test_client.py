@@ -273,6 +273,18 @@ def test_journals_page_by_offset_from_the_bookmark(fake):
     assert bookmark(states(messages)[-1], "journals") == 230
 
 
+def test_journals_with_a_date_in_their_bookmark_start_from_the_first_journal(fake):
+    """An orchestrator may leave start_date where a JournalNumber belongs: read from the start, do not crash."""
+    fake.put(T1, "Journals", [{"JournalID": f"j-{n}", "JournalNumber": n, "CreatedDateUTC": ms(BASE),
+                               "JournalLines": []} for n in range(1, 6)])
+    state = {"bookmarks": {"journals": {"partitions": [{"context": {"tenant_id": T1},
+             "replication_key": "JournalNumber", "replication_key_value": "2020-01-01"}]}}}
+    messages, error, _ = run_tap(fake, {"journals"}, state=state, start_date="2020-01-01")
+    assert error is None
+    assert [r["JournalNumber"] for r in records(messages, "journals")] == [1, 2, 3, 4, 5]
+    assert bookmark(states(messages)[-1], "journals") == 5
+
+
 def test_retired_stream_ends_with_a_warning_not_the_run(fake, caplog):
     fake.status_for["Receipts"] = 410
     fake.put(T1, "Invoices", [invoice(1, BASE)])
