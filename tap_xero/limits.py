@@ -53,25 +53,27 @@ class RateWindow:
         self._started: collections.deque[float] = collections.deque()  # start times within the window
         self._in_flight = 0
         self._server_left: int | None = None  # what Xero last said is left, minus calls since
-        self._server_seen_at = 0.0
+        self._server_reset_at = 0.0  # when Xero's window, as of its last response, must have room again
         self._paused_until = 0.0
 
     @property
     def in_flight(self) -> int:
         return self._in_flight
 
-    def _wait_seconds(self, now: float) -> float:
-        """0 when a call may start now, else how long to wait before checking again."""
+    def _drop_expired(self, now: float) -> None:
         while self._started and now - self._started[0] >= self.window_seconds:
             self._started.popleft()
+
+    def _wait_seconds(self, now: float) -> float:
+        """0 when a call may start now, else how long to wait before checking again."""
+        self._drop_expired(now)
         waits = [0.0]
         if self._paused_until > now:
             waits.append(self._paused_until - now)
         if len(self._started) >= self.per_minute:
             waits.append(self._started[0] + self.window_seconds - now)
         if self._server_left is not None and self._server_left <= 0:
-            # Xero's fixed window resets within one window length of the response that said so.
-            reset_at = self._server_seen_at + self.window_seconds
+            reset_at = self._server_reset_at
             if reset_at <= now:
                 self._server_left = None  # a new window: nothing known until the next response
             else:
@@ -80,6 +82,11 @@ class RateWindow:
         if wait == 0 and self.max_concurrent is not None and self._in_flight >= self.max_concurrent:
             return -1.0  # wait for a release, not for time
         return wait
+
+    def wait_seconds(self) -> float:
+        """How long until the window lets a call start, as far as time goes (0: now; concurrency aside)."""
+        with self._cond:
+            return max(self._wait_seconds(self._clock()), 0.0)
 
     def acquire(self) -> float:
         """Block until a call may start; returns the seconds spent waiting."""
@@ -107,7 +114,16 @@ class RateWindow:
         with self._cond:
             # Calls still in flight were started after Xero counted: they spend from what is left.
             self._server_left = remaining - max(self._in_flight - 1, 0)
-            self._server_seen_at = self._clock()
+            now = self._clock()
+            self._drop_expired(now)
+            # Xero's window resets within one window length of this response. When only this process
+            # spends the allowance, the calls Xero counted are the ones in our own window, so it has room
+            # again once the oldest of them is a window old (waiting a window from the response instead
+            # lost a burst's duration every minute). If another process of the app spent the allowance
+            # and Xero still refuses, its 429 is waited out (Retry-After).
+            self._server_reset_at = now + self.window_seconds
+            if self._started:
+                self._server_reset_at = min(self._server_reset_at, self._started[0] + self.window_seconds)
             self._cond.notify_all()
 
     def pause(self, seconds: float) -> None:

@@ -119,3 +119,55 @@ def test_app_minute_remaining_header_holds_every_tenant():
         client.get_json("b", "Invoices")  # another tenant, same app: it waits too
     first, second = stub.requests
     assert second.at - first.at >= WINDOW * 0.9
+
+
+class FakeClock:
+    """The limiter's injectable clock, moved by hand: no real waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_server_remaining_zero_waits_only_until_our_oldest_call_is_a_minute_old():
+    clock = FakeClock()
+    window = RateWindow(60, 5, clock=clock, window_seconds=60.0)
+    first_call = clock.now
+    for _ in range(40):  # a burst: four calls a second
+        assert window.acquire() == 0
+        window.release()
+        clock.now += 0.25
+    clock.now = first_call + 11.25  # the last response says Xero's minute is spent
+    window.observe_remaining(0)
+    # Xero counted our calls since ``first_call``: its minute has room again 60 s after that call,
+    # not 60 s after this response (which would lose 11.25 s every minute).
+    assert window.wait_seconds() == 60.0 - 11.25
+    clock.now = first_call + 60.0
+    assert window.wait_seconds() == 0.0
+    assert window.acquire() == 0.0
+
+
+def test_server_remaining_zero_without_calls_of_ours_waits_a_minute_from_the_response():
+    clock = FakeClock()
+    window = RateWindow(60, 5, clock=clock, window_seconds=60.0)
+    window.acquire()
+    window.release()
+    clock.now += 120.0  # our call is long gone: another process spent the allowance
+    window.observe_remaining(0)
+    assert window.wait_seconds() == 60.0
+    clock.now += 59.0
+    assert window.wait_seconds() == 1.0
+    clock.now += 1.0
+    assert window.wait_seconds() == 0.0
+
+
+def test_sliding_window_full_waits_until_the_oldest_call_is_a_minute_old():
+    clock = FakeClock()
+    window = RateWindow(3, None, clock=clock, window_seconds=60.0)
+    for _ in range(3):
+        window.acquire()
+        window.release()
+        clock.now += 1.0
+    assert window.wait_seconds() == 57.0
