@@ -76,6 +76,9 @@ SCHEMAS_DIR = Path(__file__).parent / "schemas"
 RETIRED_STATUSES = frozenset({401, 404, 410})
 IMS_MARGIN = dt.timedelta(seconds=1)  # If-Modified-Since has second precision: never skip the boundary second
 MAX_SHIFT_RECOVERIES = 2
+# The page-shift guard remembers exactly the records edited this long before the first page's server time
+# or later (a margin for the first call's latency and clock skew; the rest cost 8 bytes each, paging.py).
+SHIFT_MEMORY_MARGIN = dt.timedelta(minutes=5)
 MAX_TAIL_PASSES = 3
 DEFAULT_REPORT_MONTHS = 12
 PARALLEL_TENANTS = 4  # tenants read at once by one stream (the one being written and the next three)
@@ -385,6 +388,9 @@ class XeroStream(Stream):
             pages_read += 1
             server_start = server_start or page.server_time
             if guard is not None:
+                if pages_read == 1:  # only records edited after this can move: the guard remembers those
+                    moment = self._server_moment(page.server_time) - SHIFT_MEMORY_MARGIN
+                    guard.changed_since = values.to_datetime_string(moment.isoformat())
                 guard.observe_page(page)
             yield prepared(page, False, floor)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import queue
+from array import array
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
@@ -203,37 +204,92 @@ class Prefetch(Iterator[T]):
 
 
 class ShiftGuard:
-    """One sorted query's served records (id → version), against the largest ``itemCount`` Xero reported.
+    """One sorted query's served records, against the largest ``itemCount`` Xero reported; memory flat.
 
     ``version_field`` is the replication key: a record served again with a newer value is a new version
     (edited while paging); one served again with the same value is a duplicate.
+
+    Only records that may have been edited while paging can move in the sort order: those whose version
+    is at or after ``changed_since`` (set by the caller from the first page's server time, less a margin;
+    None remembers every record exactly). They are remembered exactly (id -> version). Every other record
+    is stored as one 64-bit hash of its id in an array (8 bytes a record, no Python object), so memory
+    does not grow with the collection by more than that. An unedited record is served twice only when a
+    shift pushes it across a page boundary, so repeats among them are looked for in the last few pages.
+    Membership of the unedited ids is only needed when the whole query is read again (a shift was
+    detected): a set of their hashes is built then.
     """
 
-    def __init__(self, id_field: str | None, version_field: str | None) -> None:
+    RECENT_PAGES = 3  # pages whose unedited ids are checked for repeats (a shift moves records by a few places)
+
+    def __init__(self, id_field: str | None, version_field: str | None, changed_since: object = None) -> None:
         self.id_field = id_field
         self.version_field = version_field
-        self.versions: dict = {}
+        self.changed_since = changed_since
+        self.changed: dict = {}  # id -> version, for versions that may have been written while paging
         self.item_count: int | None = None
+        self._unedited = array("q")  # hash of each distinct id served in a version older than changed_since
+        self._recent: collections.deque[set[int]] = collections.deque([set()], maxlen=self.RECENT_PAGES)
+        self._unedited_set: set[int] | None = None
+        self._overlap: tuple[int, int, int] = (0, 0, 0)  # (len unedited, len changed, ids in both)
 
     def observe_page(self, page: Page) -> None:
         if page.item_count is not None:
             self.item_count = max(self.item_count or 0, page.item_count)
+        self._recent.appendleft(set())
+
+    def _may_be_edited(self, version: object) -> bool:
+        return self.changed_since is None or version is None or version >= self.changed_since
 
     def observe_record(self, record: dict) -> None:
         """A (converted) record was served."""
-        if self.id_field is not None:
-            self.versions[record.get(self.id_field)] = record.get(self.version_field) if self.version_field else None
+        if self.id_field is None:
+            return
+        key = record.get(self.id_field)
+        version = record.get(self.version_field) if self.version_field else None
+        if self._may_be_edited(version):
+            self.changed[key] = version
+            return
+        hashed = hash(key)
+        if any(hashed in page_ids for page_ids in self._recent):
+            return  # served again across a page boundary: the same record
+        if self._unedited_set is not None:
+            if hashed in self._unedited_set:
+                return
+            self._unedited_set.add(hashed)
+        self._recent[0].add(hashed)
+        self._unedited.append(hashed)
 
     def is_new(self, record: dict, version: object) -> bool:
         """Not served yet in this ``version`` (the record's converted replication value)."""
         if self.id_field is None:
             return True
         key = record.get(self.id_field)
-        return key not in self.versions or self.versions[key] != version
+        if self._may_be_edited(version):
+            return key not in self.changed or self.changed[key] != version
+        if self._unedited_set is None:
+            self._unedited_set = set(self._unedited)  # a re-read of the whole query: rare, see above
+        return hash(key) not in self._unedited_set
+
+    def _ids_in_both(self) -> int:
+        """Edited records whose older version was served too (counted once)."""
+        unedited, changed, both = self._overlap
+        if (unedited, changed) != (len(self._unedited), len(self.changed)):  # ids are only ever added
+            changed_hashes = {hash(key) for key in self.changed}
+            if self._unedited_set is not None:
+                both = len(changed_hashes & self._unedited_set)
+            else:
+                both = sum(1 for hashed in self._unedited if hashed in changed_hashes) if changed_hashes else 0
+            self._overlap = (len(self._unedited), len(self.changed), both)
+        return self._overlap[2]
+
+    @property
+    def distinct(self) -> int:
+        """How many distinct ids were served."""
+        return len(self._unedited) + len(self.changed) - self._ids_in_both()
 
     @property
     def missing(self) -> int:
         """How many records Xero counted that were never served (0 when unknown)."""
         if self.item_count is None or self.id_field is None:
             return 0
-        return max(self.item_count - len(self.versions), 0)
+        return max(self.item_count - self.distinct, 0)

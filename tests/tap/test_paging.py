@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tracemalloc
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -161,3 +162,42 @@ def test_shift_guard_counts_distinct_ids_against_item_count():
     guard.observe_record({"ID": "c", "V": 1})
     assert guard.missing == 0
     assert ShiftGuard(None, None).missing == 0
+
+
+def page_of(number, records, item_count):
+    return Page(number, records, page_count=3, item_count=item_count)
+
+
+def test_shift_guard_counts_edited_and_repeated_records_once():
+    guard = ShiftGuard("ID", "V", changed_since="2025")
+    first = [{"ID": f"r{n}", "V": "2024-01"} for n in range(4)]
+    second = [{"ID": "r3", "V": "2024-01"}, {"ID": "r4", "V": "2024-02"}, {"ID": "r0", "V": "2025-06"}]
+    for number, page in enumerate([first, second], 1):
+        guard.observe_page(page_of(number, page, item_count=6))  # r5 exists but was never served
+        for record in page:
+            guard.observe_record(record)
+    # r3 served twice across the boundary, r0 in its old and its edited version: 5 distinct ids.
+    assert guard.distinct == 5 and guard.missing == 1
+    assert guard.changed == {"r0": "2025-06"}  # only what may have been edited while paging is kept whole
+    # The whole query read again: only what was never served, in that version, is new.
+    assert not guard.is_new({"ID": "r1"}, "2024-01") and not guard.is_new({"ID": "r0"}, "2025-06")
+    assert guard.is_new({"ID": "r5"}, "2024-03") and guard.is_new({"ID": "r0"}, "2025-07")
+    guard.observe_record({"ID": "r5", "V": "2024-03"})
+    guard.observe_record({"ID": "r5", "V": "2024-03"})
+    assert guard.distinct == 6 and guard.missing == 0
+
+
+def test_shift_guard_memory_is_flat_for_unedited_records():
+    guard = ShiftGuard("ID", "V", changed_since="2025")
+    tracemalloc.start()
+    try:
+        for number in range(1, 51):
+            guard.observe_page(page_of(number, [], item_count=50_000))
+            for n in range(1000):
+                guard.observe_record({"ID": f"{number:04d}-{n:04d}-0000-0000-000000000000", "V": "2024-05-06"})
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert guard.distinct == 50_000 and guard.missing == 0
+    # 8 bytes a record plus a few pages of recent ids; keeping every id and version took ~10 MB here.
+    assert held < 50_000 * 8 * 2 + 1_000_000
