@@ -60,6 +60,7 @@ class _TenantState:
     minute: _Window = field(default_factory=_Window)
     day: _Window = field(default_factory=_Window)
     in_flight: int = 0
+    day_spent_by_fault: bool = False  # the day_limit fault applies even with limits switched off
 
 
 class RateLimiter:
@@ -88,6 +89,8 @@ class RateLimiter:
             state.minute.roll(now, minute_len)
             state.day.roll(now, day_len)
             self._app_minute.roll(now, minute_len)
+            if state.day_spent_by_fault and state.day.used >= cfg.day_limit:
+                return Refusal("day", self._retry_after(state.day.seconds_left(now, day_len)))
             if cfg.enabled:
                 # Day first: a client told "minute" would retry in a minute and hit the day cap anyway.
                 if state.day.used >= cfg.day_limit:
@@ -118,6 +121,7 @@ class RateLimiter:
             state = self._tenants.setdefault(tenant_id, _TenantState())
             state.day.roll(now, day_len)
             state.day.used = max(state.day.used, self.config.day_limit)
+            state.day_spent_by_fault = True
 
     def headers(self, tenant_id: str | None) -> dict[str, str]:
         """The X-*Limit-Remaining headers for a response (full allowances for an unknown tenant)."""
@@ -125,10 +129,11 @@ class RateLimiter:
         minute_len, day_len = self._lengths()
         now = self._clock.time()
         with self._lock:
-            state = self._tenants.get(tenant_id) if tenant_id and cfg.enabled else None
+            state = self._tenants.get(tenant_id) if tenant_id else None
             minute_used = day_used = 0
-            if state is not None:
+            if state is not None and cfg.enabled:
                 minute_used = 0 if state.minute.seconds_left(now, minute_len) == 0 else state.minute.used
+            if state is not None and (cfg.enabled or state.day_spent_by_fault):
                 day_used = 0 if state.day.seconds_left(now, day_len) == 0 else state.day.used
             app_used = 0
             if cfg.enabled and self._app_minute.seconds_left(now, minute_len) > 0:
