@@ -22,14 +22,19 @@ Output formats (stable, so that string comparison of bookmarks is time order):
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH_ORDINAL = EPOCH.toordinal()
+_MS_PER_DAY = 86_400_000
 # Dates repeat a lot (DueDate, Date, the same UpdatedDateUTC second): a small
 # cache turns most conversions into one dict lookup. Cleared when full.
 _CACHE_LIMIT = 65536
 _datetime_cache: dict[str, str] = {}
 _date_cache: dict[str, str] = {}
+# Day number since 1970 → "YYYY-MM-DD": timestamps that differ (UpdatedDateUTC, to the millisecond)
+# still share few days, so the calendar arithmetic runs once per day, not once per value.
+_day_cache: dict[int, str] = {}
 
 Converter = Callable[[dict], None]
 
@@ -48,12 +53,48 @@ def _ms_value(value: str) -> int | None:
         return None
 
 
+def _day_string(days: int) -> str | None:
+    """Days since 1970-01-01 (negative before) → ``YYYY-MM-DD``; None outside years 1-9999."""
+    text = _day_cache.get(days)
+    if text is None:
+        try:
+            text = date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
+        except (ValueError, OverflowError):
+            return None
+        if len(_day_cache) >= _CACHE_LIMIT:
+            _day_cache.clear()
+        _day_cache[days] = text
+    return text
+
+
+def _ms_datetime_string(millis: int) -> str | None:
+    """UTC milliseconds → ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00`` with integer arithmetic, no datetime.
+
+    Floor division keeps negative values right: -1 ms is 23:59:59.999 on the day before 1970-01-01.
+    """
+    days, millis_of_day = divmod(millis, _MS_PER_DAY)
+    day = _day_string(days)
+    if day is None:
+        return None
+    seconds, millis_part = divmod(millis_of_day, 1000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return f"{day}T{hour:02d}:{minute:02d}:{second:02d}.{millis_part:03d}000+00:00"
+
+
 def _parse(value: str) -> datetime | None:
     """A Xero date value as an aware UTC datetime; None when it is not a date."""
     millis = _ms_value(value)
     if millis is not None:
         # timedelta arithmetic is exact for negative values too (fromtimestamp is not portable).
-        return EPOCH + timedelta(milliseconds=millis)
+        try:
+            return EPOCH + timedelta(milliseconds=millis)
+        except OverflowError:  # outside years 1-9999: not a date we can represent
+            return None
+    return _parse_iso(value)
+
+
+def _parse_iso(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -70,8 +111,12 @@ def to_datetime_string(value: str | None) -> str | None:
     cached = _datetime_cache.get(value)
     if cached is not None:
         return cached
-    parsed = _parse(value)
-    result = value if parsed is None else parsed.isoformat(timespec="microseconds")
+    millis = _ms_value(value)
+    if millis is not None:
+        result = _ms_datetime_string(millis) or value
+    else:
+        parsed = _parse_iso(value)
+        result = value if parsed is None else parsed.isoformat(timespec="microseconds")
     if len(_datetime_cache) >= _CACHE_LIMIT:
         _datetime_cache.clear()
     _datetime_cache[value] = result
@@ -85,8 +130,12 @@ def to_date_string(value: str | None) -> str | None:
     cached = _date_cache.get(value)
     if cached is not None:
         return cached
-    parsed = _parse(value)
-    result = value if parsed is None else parsed.date().isoformat()
+    millis = _ms_value(value)
+    if millis is not None:
+        result = _day_string(millis // _MS_PER_DAY) or value
+    else:
+        parsed = _parse_iso(value)
+        result = value if parsed is None else parsed.date().isoformat()
     if len(_date_cache) >= _CACHE_LIMIT:
         _date_cache.clear()
     _date_cache[value] = result
@@ -113,10 +162,22 @@ def _types(schema: dict) -> set[str]:
     return set(kind or ())
 
 
-def _date_text(convert: Callable[[str], str | None]) -> ValueFunction:
-    def apply(value: object) -> object:
-        return convert(value) if value.__class__ is str else value
+# A date field's converter with its cache: per value the walk looks in the cache itself (a hit costs no call).
+_TEXT_CONVERTERS: dict[str, tuple[dict[str, str], Callable[[str], str | None]]] = {
+    "date-time": (_datetime_cache, to_datetime_string),
+    "date": (_date_cache, to_date_string),
+}
 
+
+def _date_text(fmt: str) -> ValueFunction:
+    cache, convert = _TEXT_CONVERTERS[fmt]
+
+    def apply(value: object) -> object:
+        if value.__class__ is str:
+            return cache.get(value) or convert(value)  # type: ignore[arg-type]
+        return value
+
+    apply.date_format = fmt  # type: ignore[attr-defined]  # lets an enclosing object inline this field
     return apply
 
 
@@ -128,10 +189,8 @@ def _value_function(schema: dict) -> ValueFunction | None:
             if function is not None:
                 return function
     fmt = schema.get("format")
-    if fmt == "date-time":
-        return _date_text(to_datetime_string)
-    if fmt == "date":
-        return _date_text(to_date_string)
+    if fmt in _TEXT_CONVERTERS:
+        return _date_text(fmt)
     types = _types(schema)
     if "object" in types or "properties" in schema:
         return _object_function(schema)
@@ -151,19 +210,30 @@ def _value_function(schema: dict) -> ValueFunction | None:
 
 
 def _object_function(schema: dict) -> ValueFunction | None:
-    fields = []
+    text_fields = []  # (name, cache, convert): a date directly in this object, converted inline
+    nested_fields = []  # (name, function): an object or array with dates inside
     for name, field_schema in (schema.get("properties") or {}).items():
         function = _value_function(field_schema)
-        if function is not None:
-            fields.append((name, function))
-    if not fields:
+        if function is None:
+            continue
+        fmt = getattr(function, "date_format", None)
+        if fmt is not None:
+            text_fields.append((name, *_TEXT_CONVERTERS[fmt]))
+        else:
+            nested_fields.append((name, function))
+    if not text_fields and not nested_fields:
         return None
-    fields_tuple = tuple(fields)
+    text_tuple = tuple(text_fields)
+    nested_tuple = tuple(nested_fields)
 
     def convert_object(value: object) -> object:
         if value.__class__ is dict:
             get = value.get  # type: ignore[attr-defined]
-            for name, function in fields_tuple:
+            for name, cache, convert in text_tuple:
+                text = get(name)
+                if text.__class__ is str:
+                    value[name] = cache.get(text) or convert(text)  # type: ignore[index]
+            for name, function in nested_tuple:
                 field_value = get(name)
                 if field_value is not None:
                     value[name] = function(field_value)  # type: ignore[index]
