@@ -66,9 +66,11 @@ from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_xero import errors, reports, values
-from tap_xero.endpoints import MAX_PAGE_SIZE, Endpoint, Paging, Report
+from tap_xero.endpoints import FIXED_PAGE_SIZE, MAX_PAGE_SIZE, Endpoint, Paging, Report
 from tap_xero.scopes import stream_scopes
-from tap_xero.paging import Page, Prefetch, ShiftGuard, iter_pages, ordered_lookahead
+from tap_xero.paging import (
+    Page, Prefetch, ShiftGuard, background_readers, iter_pages, ordered_lookahead, pages_ahead,
+)
 from tap_xero.settings import parse_datetime as parse_setting_datetime
 from tap_xero.webhooks import targeted
 
@@ -81,8 +83,10 @@ MAX_SHIFT_RECOVERIES = 2
 SHIFT_MEMORY_MARGIN = dt.timedelta(minutes=5)
 MAX_TAIL_PASSES = 3
 DEFAULT_REPORT_MONTHS = 12
-PARALLEL_TENANTS = 4  # tenants read at once by one stream (the one being written and the next three)
-PREFETCH_PAGES = 2  # pages a background tenant may hold ready, besides its look-ahead
+# Tenants read at once by one stream: the one being written and up to three more, fewer when pages are
+# large (paging.background_readers keeps what they hold within paging.BACKGROUND_RECORDS).
+PARALLEL_TENANTS = 4
+PREFETCH_PAGES = 1  # finished pages a background tenant may hold ready, besides its look-ahead
 
 
 @dataclass(slots=True)
@@ -236,6 +240,11 @@ class XeroStream(Stream):
     def _page_size(self) -> int:
         return max(1, min(int(self._setting("page_size", MAX_PAGE_SIZE)), MAX_PAGE_SIZE))
 
+    def _records_per_call(self) -> int:
+        """The most records one call of this stream returns (unpaged collections: settings, counted as 100)."""
+        endpoint = self.endpoint
+        return self._page_size() if endpoint is not None and endpoint.paging is Paging.PAGE_SIZE else FIXED_PAGE_SIZE
+
     def _query_pages(
         self, tenant_id: str, params: dict, ims: dt.datetime | None, start_offset: int = 0
     ) -> Iterator[Page]:
@@ -250,7 +259,8 @@ class XeroStream(Stream):
         return iter_pages(
             fetch_body, endpoint.paging, endpoint.envelope_key,
             page_size=self._page_size(), executor=client.executor,
-            max_ahead=client.max_concurrent_per_tenant, start_offset=start_offset,
+            max_ahead=pages_ahead(self._records_per_call(), client.max_concurrent_per_tenant),
+            start_offset=start_offset,
         )
 
     # -- records --------------------------------------------------------------------------------------
@@ -292,7 +302,11 @@ class XeroStream(Stream):
         pages = self._prefetch.pop(tenant_id, None) or self._tenant_pages(tenant_id, *self._query_start(context))
         ids = [partition["tenant_id"] for partition in self.partitions or []]
         if tenant_id in ids:
-            following = ids[ids.index(tenant_id) + 1: ids.index(tenant_id) + PARALLEL_TENANTS]
+            readers = background_readers(
+                self._records_per_call(), self.client.max_concurrent_per_tenant, PREFETCH_PAGES,
+                PARALLEL_TENANTS - 1,
+            )
+            following = ids[ids.index(tenant_id) + 1: ids.index(tenant_id) + 1 + readers]
             for other in following:
                 # A tenant that reads by webhook event IDs gets no collection pages fetched ahead.
                 if other not in self._prefetch and targeted.targeted_start(self, {"tenant_id": other}) is None:

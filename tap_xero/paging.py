@@ -33,6 +33,27 @@ T = TypeVar("T")
 # Fetch one call: extra query parameters in, decoded body out.
 FetchBody = Callable[[dict], dict]
 
+# Memory is decoded records, not pages: a 1,000-invoice page decodes to about 10 MB of Python objects.
+RECORDS_AHEAD = 2000  # records one query's look-ahead may hold (in flight or waiting), besides the page in use
+BACKGROUND_RECORDS = 4000  # records that the background reads of other tenants may hold, all together
+
+
+def pages_ahead(per_page: int, max_concurrent: int) -> int:
+    """Pages a query may fetch ahead: its concurrency, within RECORDS_AHEAD (at least 1).
+
+    Two pages of 1,000 in flight still outpace Xero's 60 calls a minute (a page takes about a second).
+    """
+    return max(1, min(max_concurrent, RECORDS_AHEAD // max(1, per_page)))
+
+
+def background_readers(per_page: int, max_concurrent: int, pages_ready: int, wanted: int) -> int:
+    """How many other tenants may be read in the background (at least 1, at most ``wanted``).
+
+    Each holds up to its look-ahead, ``pages_ready`` finished pages and one it is handing over.
+    """
+    pages_each = pages_ahead(per_page, max_concurrent) + pages_ready + 1
+    return max(1, min(wanted, BACKGROUND_RECORDS // (max(1, per_page) * pages_each)))
+
 
 @dataclass
 class Page:

@@ -11,7 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tap_xero.endpoints import Paging
-from tap_xero.paging import Page, ShiftGuard, iter_pages, ordered_lookahead
+from tap_xero.paging import (
+    BACKGROUND_RECORDS, RECORDS_AHEAD, Page, ShiftGuard, background_readers, iter_pages, ordered_lookahead, pages_ahead,
+)
 
 
 @pytest.fixture
@@ -201,3 +203,14 @@ def test_shift_guard_memory_is_flat_for_unedited_records():
     assert guard.distinct == 50_000 and guard.missing == 0
     # 8 bytes a record plus a few pages of recent ids; keeping every id and version took ~10 MB here.
     assert held < 50_000 * 8 * 2 + 1_000_000
+
+
+def test_look_ahead_is_bounded_by_records_not_pages():
+    assert (pages_ahead(1000, 5), pages_ahead(100, 5), pages_ahead(100, 3), pages_ahead(5000, 5)) == (2, 5, 3, 1)
+    assert background_readers(1000, 5, 1, 3) == 1 and background_readers(100, 5, 1, 3) == 3
+    for per_page in (1, 10, 100, 250, 500, 1000):
+        ahead = pages_ahead(per_page, 5)
+        assert ahead * per_page <= max(RECORDS_AHEAD, per_page)
+        readers = background_readers(per_page, 5, 1, 3)
+        # Every background reader's pages (look-ahead, one ready, one handed over) fit the budget.
+        assert readers == 1 or readers * per_page * (ahead + 2) <= BACKGROUND_RECORDS
