@@ -32,6 +32,7 @@ size, is what bounds concurrency per tenant.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -42,6 +43,7 @@ from typing import Any, Protocol
 import backoff
 import msgspec
 import requests
+import urllib3
 
 from tap_xero import errors
 from tap_xero.limits import APP_PER_MINUTE, TENANT_CONCURRENCY, TENANT_PER_MINUTE, Limits
@@ -74,13 +76,26 @@ _PAGE_DECODER = msgspec.json.Decoder(float_hook=Decimal)
 def decode_body(body: bytes) -> Any:
     """A 200 body as Python values, amounts exact; ValueError when it is not (whole) JSON.
 
+    The cyclic garbage collector is paused while a page decodes: a 1,000-invoice page allocates some
+    100,000 dicts and lists, each allocation counting towards a collection that would walk the pages
+    still held by the look-ahead (measured: decoding took 1.6x as long with five pages held). A decoded
+    page has no reference cycles, so nothing is lost; collection resumes at the next allocation after.
+    Threads decoding at once may re-enable it early (a slower decode, never a disabled collector: only a
+    call that saw it enabled disables it, and that call enables it again).
+
     What msgspec refuses but the stdlib reads (a UTF-8 BOM, NaN, a lone surrogate escape) goes to
     ``json.loads`` with the same Decimal rule, so no body that decoded before fails now.
     """
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
     try:
         return _PAGE_DECODER.decode(body)
     except msgspec.DecodeError:
         return json.loads(body, parse_float=Decimal)  # raises ValueError for a truncated or invalid body
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _xero_message(body: bytes) -> str:
@@ -103,6 +118,19 @@ def _xero_message(body: bytes) -> str:
             if message and message not in parts:
                 parts.append(message)
     return ": ".join(parts) if parts else text[:500]
+
+
+def _read_body(response: requests.Response) -> bytes:
+    """The whole (decompressed) body of a ``stream=True`` response; TransientError if it breaks off.
+
+    A complete read hands the connection back to the pool (keep-alive, as with ``.content``); a broken
+    one is closed, never reused.
+    """
+    try:
+        return response.raw.read(decode_content=True)
+    except urllib3.exceptions.HTTPError as exc:  # truncated (IncompleteRead), reset, read timeout, bad gzip
+        response.close()
+        raise TransientError(f"connection broken mid-body ({type(exc).__name__})") from None
 
 
 def _retry_after(headers: requests.structures.CaseInsensitiveDict) -> int | None:
@@ -211,6 +239,14 @@ class XeroClient:
         if session is None:
             session = requests.Session()
             session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+            # The environment's proxy and CA-bundle settings, read once for the API's host: requests
+            # would otherwise scan os.environ and look for ~/.netrc on every call (a third of its own CPU
+            # per call). A .netrc entry is never wanted here: it would replace the Bearer header.
+            settings = session.merge_environment_settings(self.api_url, {}, None, None, None)
+            session.trust_env = False
+            session.proxies.update(settings["proxies"])
+            session.verify = settings["verify"]
+            session.cert = settings["cert"]
             self._local.session = session
         return session
 
@@ -236,12 +272,14 @@ class XeroClient:
                 request_headers.update(headers)
             with self.limits.slot(tenant_id):
                 try:
-                    response = self._session().get(url, params=params, headers=request_headers, timeout=self.timeout)
-                    body = response.content
+                    # stream=True, then the whole body in one read: requests' own ``.content`` reads (and
+                    # gunzips) it 10 KB at a time, a fifth of the CPU of a 1,000-invoice page.
+                    response = self._session().get(
+                        url, params=params, headers=request_headers, timeout=self.timeout, stream=True
+                    )
+                    body = _read_body(response)
                 except (requests.ConnectionError, requests.Timeout) as exc:
                     raise TransientError(type(exc).__name__) from None
-                except requests.exceptions.ChunkedEncodingError:
-                    raise TransientError("connection broken mid-body") from None
             self.limits.observe(tenant_id, response.headers)
             status = response.status_code
 

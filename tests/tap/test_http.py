@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+import gzip
 import itertools
 import logging
+import math
+import threading
 import time
 from decimal import Decimal
 
 import pytest
 
 from tap_xero import errors
-from tap_xero.http import XeroClient
+from tap_xero.http import XeroClient, decode_body
 
 from tests.tap.stub_xero import StubAuth, StubXero, envelope
 
@@ -183,3 +187,83 @@ def test_day_limit_remaining_zero_stops_before_the_next_call():
             client.get_json(TENANT, "Invoices")
     assert len(stub.requests) == 1
     assert client.limits.day_left[TENANT] == 0
+
+
+# -- decoding and reading bodies (the hot path) ------------------------------------------------------
+
+def test_decode_body_keeps_every_number_form_exact():
+    body = b'{"A": 0.1, "B": 1E5, "C": -2.50, "D": 123456789012345678901234567890, "E": 1e400, "F": [1.10]}'
+    data = decode_body(body)
+    assert data == {"A": Decimal("0.1"), "B": Decimal("1E5"), "C": Decimal("-2.50"),
+                    "D": 123456789012345678901234567890, "E": Decimal("1e400"), "F": [Decimal("1.10")]}
+    assert str(data["C"]) == "-2.50" and str(data["F"][0]) == "1.10"  # trailing zeros kept, as Xero sent them
+    assert type(data["D"]) is int
+
+
+def test_decode_body_reads_what_the_stdlib_read_and_refuses_what_it_refused():
+    # msgspec refuses a UTF-8 BOM and NaN; json.loads read both: both decode as they did before.
+    assert decode_body(b'\xef\xbb\xbf{"Total": 1.5}') == {"Total": Decimal("1.5")}
+    assert math.isnan(decode_body(b'{"Total": NaN}')["Total"])  # a float NaN, as json.loads gave
+    for broken in (b'{"Invoices": [{"Invo', b"", b"<html>", b'{"a": 1} trailing'):
+        with pytest.raises(ValueError):
+            decode_body(broken)
+
+
+def test_decode_body_leaves_the_garbage_collector_as_it_found_it():
+    assert gc.isenabled()
+    decode_body(b'{"a": [1.5]}')
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        decode_body(b'{"a": [1.')
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        decode_body(b'{"a": [1.5]}')
+        assert not gc.isenabled()  # someone else turned it off: not ours to turn on
+    finally:
+        gc.enable()
+
+
+def test_gzip_bodies_are_read_whole_and_the_connection_is_kept_alive():
+    connections = []  # the server serves each connection on a thread of its own
+
+    def gzipped(request):
+        connections.append(threading.current_thread())
+        payload = b'{"Invoices": [{"InvoiceID": "a", "Total": 0.10}], "pad": "' + b"x" * 200_000 + b'"}'
+        return 200, {"Content-Encoding": "gzip", "Content-Type": "application/json"}, gzip.compress(payload)
+
+    with StubXero(gzipped) as stub:
+        client = make_client(stub)
+        bodies = [client.get_json(TENANT, "Invoices") for _ in range(3)]
+    assert all(body["Invoices"][0]["Total"] == Decimal("0.10") for body in bodies)
+    assert len(bodies[0]["pad"]) == 200_000
+    assert len(set(map(id, connections))) == 1  # three calls, one connection
+
+
+@pytest.mark.parametrize("broken", ["truncated", "corrupt"])
+def test_broken_gzip_bodies_are_retried(broken):
+    payload = gzip.compress(b'{"Invoices": [{"InvoiceID": "a"}]}' + b" " * 5000)
+    fault = (
+        (200, {"Content-Encoding": "gzip", "X-Stub-Truncate": "1"}, payload[: len(payload) // 2])
+        if broken == "truncated"
+        else (200, {"Content-Encoding": "gzip"}, payload[:10] + b"\x00" * 40 + payload[50:])
+    )
+    with StubXero(sequence(fault, OK)) as stub:
+        client = make_client(stub)
+        body = client.get_json(TENANT, "Invoices")
+    assert body["Invoices"][0]["InvoiceID"] == "a"
+    assert len(stub.requests) == 2 and client.retries == 1
+
+
+def test_proxy_from_the_environment_is_still_used(monkeypatch):
+    # Read once per session now, not per call: the call must still go through HTTP_PROXY.
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with StubXero(sequence(OK)) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url.split("/api.xro")[0])
+        unreachable_api = "http://xero-api.invalid/api.xro/2.0"  # only the proxy can answer for it
+        client = XeroClient(unreachable_api, StubAuth(), timeout=2.0, logger=logging.getLogger("test"),
+                            max_retry_seconds=1.0, retry_base_seconds=0.01, retry_max_wait_seconds=0.05)
+        body = client.get_json(TENANT, "Invoices")
+    assert body["Invoices"][0]["InvoiceID"] == "a"
+    assert [r.path for r in proxy.requests] == ["Invoices"]

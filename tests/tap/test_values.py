@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import random
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+
+import pytest
 
 from tap_xero import values
 
@@ -94,3 +97,55 @@ def test_parse_datetime_and_ims_header():
     moment = values.parse_datetime("/Date(1573755038314+0000)/")
     assert moment == datetime(2019, 11, 14, 18, 10, 38, 314000, tzinfo=timezone.utc)
     assert values.ims_header(moment) == "2019-11-14T18:10:38"
+
+
+# -- the integer-arithmetic fast path: same text as datetime gave, for every shape -------------------
+
+def _reference(millis: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=millis)
+
+
+@pytest.mark.parametrize("millis", [
+    0, 1, -1, 999, -999, 1000, -1000, 86_399_999, 86_400_000, -86_400_000, -86_400_001,
+    951_782_400_000,  # 2000-02-29, a leap day
+    1_573_755_038_314, 1_573_755_038_000, 1_573_689_600_000, -2_208_988_800_001,  # 1899-12-31T23:59:59.999
+    253_402_300_799_999,  # 9999-12-31T23:59:59.999, the last representable millisecond
+])
+@pytest.mark.parametrize("suffix", ["", "+0000", "+1300", "-0500", "+0530"])
+def test_ms_dates_match_datetime_arithmetic(millis, suffix):
+    text = f"/Date({millis}{suffix})/"
+    expected = _reference(millis)
+    assert values.to_datetime_string(text) == expected.isoformat(timespec="microseconds")
+    assert values.to_date_string(text) == expected.date().isoformat()
+    assert values.parse_datetime(text) == expected
+
+
+def test_ms_dates_match_datetime_arithmetic_on_many_values():
+    generator = random.Random(8)
+    for _ in range(5000):
+        millis = generator.randrange(-5_000_000_000_000, 5_000_000_000_000)
+        expected = _reference(millis)
+        assert values.to_datetime_string(f"/Date({millis}+0000)/") == expected.isoformat(timespec="microseconds")
+        assert values.to_date_string(f"/Date({millis})/") == expected.date().isoformat()
+
+
+def test_fractional_seconds_zero_and_offsets_in_ms_dates():
+    assert values.to_datetime_string("/Date(0+0000)/") == "1970-01-01T00:00:00.000000+00:00"
+    assert values.to_datetime_string("/Date(-1+0000)/") == "1969-12-31T23:59:59.999000+00:00"
+    assert values.to_datetime_string("/Date(1573755038010-0800)/") == "2019-11-14T18:10:38.010000+00:00"
+    assert values.to_datetime_string("/Date(1573755038999+0530)/") == "2019-11-14T18:10:38.999000+00:00"
+    assert values.to_date_string("/Date(1573775999999+1300)/") == "2019-11-14"  # the UTC day, not +13:00's
+
+
+def test_iso_fractions_and_offsets_keep_their_microseconds():
+    assert values.to_datetime_string("2019-11-14T18:10:38.123456") == "2019-11-14T18:10:38.123456+00:00"
+    assert values.to_datetime_string("2019-11-14T18:10:38.5+01:00") == "2019-11-14T17:10:38.500000+00:00"
+    assert values.to_date_string("2019-11-14T23:30:00-05:00") == "2019-11-15"
+
+
+def test_out_of_range_and_malformed_ms_dates_pass_through_unchanged():
+    for text in ("/Date(253402300800000)/", "/Date(-62135596800001)/", "/Date()/", "/Date(12a)/", "/Date(1"):
+        assert values.to_datetime_string(text) == text
+        assert values.to_date_string(text) == text
+        with pytest.raises(ValueError):
+            values.parse_datetime(text)
