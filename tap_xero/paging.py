@@ -4,8 +4,8 @@ Paging kinds (``endpoints.Paging``):
 
 - PAGE_SIZE: ``page=N&pageSize=M``; PAGE: ``page=N`` (100 a page). When the first response carries
   ``pagination`` (``pageCount``), the remaining pages are fetched AHEAD, concurrently, by
-  ``ordered_lookahead``: at most ``max_ahead`` pages are in flight or waiting at any time (bounded memory),
-  and they are yielded strictly in page order. If later responses report more pages (records added while
+  ``ordered_lookahead``: at most ``max_ahead`` pages are in flight or waiting at any time (bounded memory:
+  ``pages_ahead`` keeps them within RECORDS_AHEAD records), and they are yielded strictly in page order. If later responses report more pages (records added while
   paging), those are fetched too. Without ``pagination``, pages are fetched one by one until a short page.
 - OFFSET (Journals): ``offset=<last JournalNumber seen>``, one call after another until a short call.
 - NONE: one call.
