@@ -6,13 +6,16 @@ organisation's offset, already applied: it is NOT added again. Some fields come
 as ISO strings instead (``2019-11-14T00:00:00``, no offset: read as UTC).
 
 Amounts are decoded as ``decimal.Decimal`` by the HTTP client
-(``json.loads(..., parse_float=Decimal)``) and never touched here, so they
-reach the target exactly.
+(``http.decode_body``: msgspec with ``float_hook=Decimal``) and never touched
+here, so they reach the target exactly.
 
 Which fields are dates comes from the stream's schema (``"format": "date-time"``
 or ``"date"``): ``build_converter(schema)`` walks the schema once and returns a
 function that rewrites only those fields of a record, in place. This runs for
 every record, so the per-record work is a few dict lookups per date field.
+``/Date(ms)/`` becomes text by integer arithmetic (days since 1970 looked up in
+a per-day cache, the time of day from ready-made digit strings), without a
+datetime object; ISO text goes through ``datetime.fromisoformat``.
 
 Output formats (stable, so that string comparison of bookmarks is time order):
 - date-time: ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00`` (always microseconds)
@@ -110,13 +113,8 @@ def _parse_iso(value: str) -> datetime | None:
     return parsed.astimezone(timezone.utc)
 
 
-def to_datetime_string(value: str | None) -> str | None:
-    """``/Date(ms+hhmm)/`` or ISO text → ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00`` (unparseable: unchanged)."""
-    if value is None:
-        return None
-    cached = _datetime_cache.get(value)
-    if cached is not None:
-        return cached
+def _new_datetime_string(value: str) -> str:
+    """``to_datetime_string`` for a value not in the cache yet (the cache is looked at by the caller)."""
     millis = _ms_value(value)
     if millis is not None:
         result = _ms_datetime_string(millis) or value
@@ -129,13 +127,8 @@ def to_datetime_string(value: str | None) -> str | None:
     return result
 
 
-def to_date_string(value: str | None) -> str | None:
-    """``/Date(ms+hhmm)/`` or ISO text → ``YYYY-MM-DD`` (the UTC calendar day; unparseable: unchanged)."""
-    if value is None:
-        return None
-    cached = _date_cache.get(value)
-    if cached is not None:
-        return cached
+def _new_date_string(value: str) -> str:
+    """``to_date_string`` for a value not in the cache yet (the cache is looked at by the caller)."""
     millis = _ms_value(value)
     if millis is not None:
         result = _day_string(millis // _MS_PER_DAY) or value
@@ -146,6 +139,20 @@ def to_date_string(value: str | None) -> str | None:
         _date_cache.clear()
     _date_cache[value] = result
     return result
+
+
+def to_datetime_string(value: str | None) -> str | None:
+    """``/Date(ms+hhmm)/`` or ISO text → ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00`` (unparseable: unchanged)."""
+    if value is None:
+        return None
+    return _datetime_cache.get(value) or _new_datetime_string(value)
+
+
+def to_date_string(value: str | None) -> str | None:
+    """``/Date(ms+hhmm)/`` or ISO text → ``YYYY-MM-DD`` (the UTC calendar day; unparseable: unchanged)."""
+    if value is None:
+        return None
+    return _date_cache.get(value) or _new_date_string(value)
 
 
 def parse_datetime(value: str) -> datetime:
@@ -169,9 +176,9 @@ def _types(schema: dict) -> set[str]:
 
 
 # A date field's converter with its cache: per value the walk looks in the cache itself (a hit costs no call).
-_TEXT_CONVERTERS: dict[str, tuple[dict[str, str], Callable[[str], str | None]]] = {
-    "date-time": (_datetime_cache, to_datetime_string),
-    "date": (_date_cache, to_date_string),
+_TEXT_CONVERTERS: dict[str, tuple[dict[str, str], Callable[[str], str]]] = {
+    "date-time": (_datetime_cache, _new_datetime_string),
+    "date": (_date_cache, _new_date_string),
 }
 
 
