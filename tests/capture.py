@@ -27,3 +27,26 @@ class CapturedStdout(io.StringIO):
     def __init__(self) -> None:
         super().__init__()
         self.buffer = _BytesIntoText(self)
+
+
+def sync_selected(tap, streams) -> tuple[list[dict], Exception | None]:
+    """Run ``tap.sync_all()`` in-process with exactly ``streams`` selected.
+
+    Returns the Singer messages it wrote (numbers as Decimal) and the TapXeroError it stopped with, if any.
+    """
+    import contextlib
+    import json
+    from decimal import Decimal
+
+    from tap_xero import errors
+
+    for stream in tap.streams.values():
+        stream.selected = stream.name in streams
+    out = CapturedStdout()
+    error = None
+    with contextlib.redirect_stdout(out):
+        try:
+            tap.sync_all()
+        except errors.TapXeroError as exc:
+            error = exc
+    return [json.loads(line, parse_float=Decimal) for line in out.getvalue().splitlines()], error

@@ -15,7 +15,7 @@ import pytest
 import simplejson
 from tests.tap.stub_xero import StubXero, StubRequest
 
-from tests.capture import CapturedStdout
+from tests.capture import CapturedStdout, sync_selected
 from tap_xero import errors
 from tap_xero.tap import TapXero
 
@@ -106,16 +106,7 @@ def run_tap(fake, streams, *, state=None, tenants=(T1,), **config):
         **config,
     }
     tap = TapXero(config=config, state=copy.deepcopy(state))
-    for stream in tap.streams.values():
-        stream.selected = stream.name in streams
-    out = CapturedStdout()
-    error = None
-    with contextlib.redirect_stdout(out):
-        try:
-            tap.sync_all()
-        except errors.TapXeroError as exc:
-            error = exc
-    messages = [json.loads(line, parse_float=Decimal) for line in out.getvalue().splitlines()]
+    messages, error = sync_selected(tap, streams)
     return messages, error, tap
 
 

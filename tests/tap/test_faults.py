@@ -8,8 +8,6 @@ resuming run).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import random
@@ -22,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.capture import CapturedStdout
+from tests.capture import sync_selected
 from tap_xero import errors
 from tap_xero.http import XeroClient
 from tap_xero.sandbox.store import Query
@@ -50,18 +48,7 @@ def run(sb, tmp_path, *, state=None, **extra):
     }
     if not store_path.exists():
         config["refresh_token"] = sb.issue_refresh_token()
-    tap = TapXero(config=config, state=state)
-    for stream in tap.streams.values():
-        stream.selected = stream.name in STREAMS
-    out = CapturedStdout()
-    error = None
-    with contextlib.redirect_stdout(out):
-        try:
-            tap.sync_all()
-        except errors.TapXeroError as exc:
-            error = exc
-    messages = [json.loads(line, parse_float=Decimal) for line in out.getvalue().splitlines()]
-    return messages, error
+    return sync_selected(TapXero(config=config, state=state), STREAMS)
 
 
 def last_state(messages):
