@@ -654,7 +654,6 @@ class Store:
         """(day, source type, postings) of a record as the ledger sees it, or None if not posted."""
         if record is None or key not in POSTED or record.get("Status") not in POSTED[key]:
             return None
-        org = st.org
         day = _day_of_msdate(record.get("Date"), self._today())
         if key == "ManualJournals":
             return day, "MANJOURNAL", [Posting(line.get("AccountCode"), _cents(line.get("LineAmount")))

@@ -18,7 +18,7 @@ import yaml
 from tap_xero.sandbox import Sandbox, SandboxConfig
 from tap_xero.streams import STREAM_CLASSES
 
-from .conftest import ROOT, SCHEMA, MeltanoProject, duckdb_key_stream_maps
+from .conftest import ROOT, MeltanoProject, duckdb_key_stream_maps
 
 pytestmark = pytest.mark.e2e
 
