@@ -57,10 +57,14 @@ def describe_scopes(scopes: tuple[str, ...]) -> str:
 
 
 def stream_scopes(stream: Any) -> tuple[str, ...]:
-    """The scopes a stream needs: its own ``required_scopes`` or its endpoint's ``scopes``."""
+    """The scopes a stream needs: its own ``required_scopes`` if it declares some, else those of its
+    endpoint, of its report, or (a child table) of its parent stream."""
     declared = getattr(stream, "required_scopes", None)
     if declared is None:
-        declared = getattr(getattr(stream, "endpoint", None), "scopes", None)
+        source = getattr(stream, "endpoint", None) or getattr(stream, "report", None)
+        declared = getattr(source, "scopes", None)
+    if declared is None and getattr(stream, "parent_stream_type", None) is not None:
+        return stream_scopes(stream.parent_stream_type)
     return tuple(declared or ())
 
 

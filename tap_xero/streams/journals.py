@@ -9,7 +9,6 @@ from tap_xero.client import XeroChildStream, XeroStream
 class JournalLinesStream(XeroChildStream):
     name = "journal_lines"
     parent_id_field = "JournalID"
-    required_scopes = endpoints.JOURNALS_ENDPOINT.scopes  # the parent's
     lines_field = "JournalLines"
     primary_keys = ("tenant_id", "JournalID", "line_number")
 
@@ -27,7 +26,6 @@ class JournalsStream(XeroStream):
 class ManualJournalLinesStream(XeroChildStream):
     name = "manual_journal_lines"
     parent_id_field = "ManualJournalID"
-    required_scopes = endpoints.MANUAL_JOURNALS.scopes  # the parent's
     lines_field = "JournalLines"
     primary_keys = ("tenant_id", "ManualJournalID", "line_number")
 

@@ -18,42 +18,36 @@ REPORT_PRIMARY_KEYS = ("tenant_id", "report_name", "period_start", "section", "l
 class BalanceSheetReportStream(XeroReportStream):
     name = "report_balance_sheet"
     report = REPORTS["BalanceSheet"]
-    required_scopes = report.scopes
     primary_keys = REPORT_PRIMARY_KEYS
 
 
 class ProfitAndLossReportStream(XeroReportStream):
     name = "report_profit_and_loss"
     report = REPORTS["ProfitAndLoss"]
-    required_scopes = report.scopes
     primary_keys = REPORT_PRIMARY_KEYS
 
 
 class TrialBalanceReportStream(XeroReportStream):
     name = "report_trial_balance"
     report = REPORTS["TrialBalance"]
-    required_scopes = report.scopes
     primary_keys = REPORT_PRIMARY_KEYS
 
 
 class BankSummaryReportStream(XeroReportStream):
     name = "report_bank_summary"
     report = REPORTS["BankSummary"]
-    required_scopes = report.scopes
     primary_keys = REPORT_PRIMARY_KEYS
 
 
 class BudgetSummaryReportStream(XeroReportStream):
     name = "report_budget_summary"
     report = REPORTS["BudgetSummary"]
-    required_scopes = report.scopes
     primary_keys = REPORT_PRIMARY_KEYS
 
 
 class ExecutiveSummaryReportStream(XeroReportStream):
     name = "report_executive_summary"
     report = REPORTS["ExecutiveSummary"]
-    required_scopes = report.scopes
     primary_keys = REPORT_PRIMARY_KEYS
 
 

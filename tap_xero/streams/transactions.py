@@ -9,7 +9,6 @@ from tap_xero.client import XeroChildStream, XeroStream
 class InvoiceLineItemsStream(XeroChildStream):
     name = "invoice_line_items"
     parent_id_field = "InvoiceID"
-    required_scopes = endpoints.INVOICES.scopes  # the parent's
     lines_field = "LineItems"
     primary_keys = ("tenant_id", "InvoiceID", "line_number")
 
@@ -25,7 +24,6 @@ class InvoicesStream(XeroStream):
 class CreditNoteLineItemsStream(XeroChildStream):
     name = "credit_note_line_items"
     parent_id_field = "CreditNoteID"
-    required_scopes = endpoints.CREDIT_NOTES.scopes  # the parent's
     lines_field = "LineItems"
     primary_keys = ("tenant_id", "CreditNoteID", "line_number")
 
@@ -41,7 +39,6 @@ class CreditNotesStream(XeroStream):
 class BankTransactionLineItemsStream(XeroChildStream):
     name = "bank_transaction_line_items"
     parent_id_field = "BankTransactionID"
-    required_scopes = endpoints.BANK_TRANSACTIONS.scopes  # the parent's
     lines_field = "LineItems"
     primary_keys = ("tenant_id", "BankTransactionID", "line_number")
 
