@@ -47,6 +47,12 @@ How records are read (one partition per tenant, state per tenant)
   everything modified since the first page's server time, emitting what it had not emitted in that
   version, and (2) compares the distinct ids served with Xero's ``itemCount``; if any is missing, it runs
   the query again and emits only what it had not seen (at most twice, then a warning).
+- Kill -9 before that repair: the per-page STATE of a shift-guarded read also carries READ_MARKER (the
+  read's If-Modified-Since and Xero's clock at its first page) until the read is complete. A run resuming
+  from such a state reads on from the bookmark, then, if any record is newer than the marked start (less
+  a margin, i.e. something was edited meanwhile and may have pushed a record behind the bookmark), reads
+  the marked window again, emitting only what it has not emitted itself. With nothing changed it costs
+  nothing; reads by webhook event IDs wait until no marker is left.
 - Retired endpoints (``endpoint.retired``): a 401/404/410 ends the stream for that tenant with a warning.
 """
 
@@ -82,6 +88,10 @@ MAX_SHIFT_RECOVERIES = 2
 # or later (a margin for the first call's latency and clock skew; the rest cost 8 bytes each, paging.py).
 SHIFT_MEMORY_MARGIN = dt.timedelta(minutes=5)
 MAX_TAIL_PASSES = 3
+# State key of a sorted read that has written per-page bookmarks but not finished its page-shift repair:
+# {"since": the read's If-Modified-Since (or null), "started": Xero's clock at its first page}. See
+# _tenant_pages: a resumed run reads that window again if records changed after it started.
+READ_MARKER = "interrupted_read"
 DEFAULT_REPORT_MONTHS = 12
 # Tenants read at once by one stream: the one being written and up to three more, fewer when pages are
 # large (paging.background_readers keeps what they hold within paging.BACKGROUND_RECORDS).
@@ -194,6 +204,11 @@ class XeroStream(Stream):
     def _pages_by_offset(self) -> bool:
         return bool(self.endpoint and self.endpoint.paging is Paging.OFFSET and self.replication_key
                     and not self._timestamp_key)
+
+    @property
+    def _guards_shifts(self) -> bool:
+        """A query paged by page number in UpdatedDateUTC order: the one a page shift can skip records of."""
+        return self._sends_order and self.endpoint.paging in (Paging.PAGE_SIZE, Paging.PAGE)
 
     @property
     def _sends_order(self) -> bool:
@@ -320,12 +335,21 @@ class XeroStream(Stream):
             pending.close()
         self._prefetch = {}
 
-    def _query_start(self, context: dict) -> tuple[dt.datetime | None, int]:
-        """(start moment, start offset) of a tenant's read, from its state and the settings."""
+    def _query_start(self, context: dict) -> tuple[dt.datetime | None, int, dict | None]:
+        """(start moment, start offset, interrupted read) of a tenant's read, from its state and the settings.
+
+        The interrupted read is the state's READ_MARKER plus the bookmark it left, when a previous run
+        stopped in the middle of a shift-guarded read (see _tenant_pages).
+        """
         start_offset = 0
         if self._pages_by_offset:
             start_offset = self._bookmark(context) or 0
-        return self._start(context), start_offset
+        state = self.get_context_state(context)
+        marker = state.get(READ_MARKER)
+        interrupted = None
+        if self._guards_shifts and isinstance(marker, dict):
+            interrupted = {**marker, "bookmark": state.get("replication_key_value")}
+        return self._start(context), start_offset, interrupted
 
     def _bookmark(self, context: dict) -> Any:
         """The tenant's saved replication value. For an offset stream (Journals) it must be a JournalNumber:
@@ -345,6 +369,10 @@ class XeroStream(Stream):
         children = self._selected_children()
         progress = self.client.progress
         progress.start(self.name, tenant_id)
+        # A shift-guarded read marks its state until its repair is done (see _tenant_pages); a resumed
+        # read keeps the marker of the read it resumes, whose window may still hide a skipped record.
+        marker = self.get_context_state(context).get(READ_MARKER) if save_state and self._guards_shifts else None
+        since = self._start(context)  # before this read moves the bookmark
         pages = self._pages_for(tenant_id, context)
         try:
             for page in pages:
@@ -355,7 +383,12 @@ class XeroStream(Stream):
                 # Every record of the page is written: a safe point for sorted streams.
                 bookmark = self._advance(bookmark, page.records)
                 if save_state and sorted_pages:
-                    self._save_bookmark(context, bookmark)
+                    if marker is None and self._guards_shifts:
+                        marker = {
+                            "since": values.to_datetime_string(since.isoformat()) if since else None,
+                            "started": values.to_datetime_string(self._server_moment(page.server_time).isoformat()),
+                        }
+                    self._save_bookmark(context, bookmark, marker)
                 progress.page_done(
                     self.name, tenant_id, records=len(page.records), page=page.number, page_count=page.page_count
                 )
@@ -365,7 +398,20 @@ class XeroStream(Stream):
         if save_state:
             self._save_bookmark(context, bookmark)
 
-    def _tenant_pages(self, tenant_id: str, start: dt.datetime | None, start_offset: int) -> Iterator[Page]:
+    def _window(self, start: dt.datetime | None) -> tuple[dt.datetime | None, str | None]:
+        """(If-Modified-Since, client-side floor) of a read from ``start``: endpoints that ignore the header
+        are filtered here, without ending paging early."""
+        endpoint = self.endpoint
+        assert endpoint is not None
+        ims = start if (start is not None and self.replication_key and endpoint.if_modified_since) else None
+        floor = None
+        if start is not None and ims is None and self._timestamp_key:
+            floor = values.to_datetime_string(start.isoformat())
+        return ims, floor
+
+    def _tenant_pages(
+        self, tenant_id: str, start: dt.datetime | None, start_offset: int, interrupted: dict | None = None
+    ) -> Iterator[Page]:
         """Every page to write for one tenant, records prepared (converted, tenant_id) and filtered.
 
         Reads only: nothing here writes a message, so it may run on a producer thread.
@@ -374,25 +420,24 @@ class XeroStream(Stream):
         assert endpoint is not None
         rk = self.replication_key
         params = self._base_params()
-        ims = start if (start is not None and rk and endpoint.if_modified_since) else None
-        # Endpoints that ignore If-Modified-Since are filtered here, without ending paging early.
-        floor = None
-        if start is not None and ims is None and self._timestamp_key:
-            floor = values.to_datetime_string(start.isoformat())
-
-        guard = ShiftGuard(endpoint.id_field, rk) if self._sends_order and endpoint.paging in (
-            Paging.PAGE_SIZE, Paging.PAGE) else None
+        ims, floor = self._window(start)
+        guard = ShiftGuard(endpoint.id_field, rk) if self._guards_shifts else None
+        newest = interrupted.get("bookmark") if interrupted else None  # the newest version known to exist
 
         def prepared(page: Page, only_unseen: bool, keep_floor: str | None) -> Page:
+            nonlocal newest
             kept = []
             for record in page.records:
                 if only_unseen and guard is not None and not guard.is_new(record, self._version(record)):
                     continue
                 record = self._prepare(record, tenant_id)
-                if keep_floor is not None and (record.get(rk) or "") < keep_floor:
+                version = record.get(rk) if rk else None
+                if keep_floor is not None and (version or "") < keep_floor:
                     continue
                 if guard is not None:
                     guard.observe_record(record)
+                if version is not None and (newest is None or version > newest):
+                    newest = version
                 kept.append(record)
             return Page(page.number, kept, page.page_count, page.item_count, page.server_time)
 
@@ -408,7 +453,23 @@ class XeroStream(Stream):
                 guard.observe_page(page)
             yield prepared(page, False, floor)
 
-        if guard is None or pages_read < 2:
+        if guard is None:
+            return
+        if interrupted is not None and self._changed_since(interrupted, newest):
+            # A previous run was killed mid-read, and records changed after that read began: one of them
+            # may have pushed a record onto a page it had already read, behind the bookmark it saved. The
+            # window of that read is read again (what this run already emitted is not emitted twice).
+            self.logger.info(
+                "Stream '%s', tenant %s: the previous run stopped in the middle of a read and records have "
+                "changed since; reading its window again so that no record is lost.", self.name, tenant_id,
+            )
+            since = interrupted.get("since")
+            ims, floor = self._window(values.parse_datetime(since) if since else None)
+            for page in self._query_pages(tenant_id, params, ims):
+                pages_read += 1
+                guard.observe_page(page)
+                yield prepared(page, True, floor)
+        if pages_read < 2:
             return  # one call is atomic: nothing can have shifted
         # Page shift: see the module docstring.
         for _ in range(MAX_TAIL_PASSES):
@@ -438,6 +499,18 @@ class XeroStream(Stream):
                 "by the next run's look-back (lookback_days).", self.name, tenant_id, guard.missing,
             )
 
+    @staticmethod
+    def _changed_since(interrupted: dict, newest: Any) -> bool:
+        """Whether a record may have been edited after the interrupted read began (the newest version
+        known is at or after its start, less SHIFT_MEMORY_MARGIN for the time a query takes)."""
+        if newest is None:
+            return False
+        started = interrupted.get("started")
+        if not isinstance(started, str):
+            return True  # a marker without its start: assume the worst
+        moment = XeroStream._server_moment(started) - SHIFT_MEMORY_MARGIN
+        return str(newest) >= values.to_datetime_string(moment.isoformat())
+
     def _version(self, raw_record: dict) -> object:
         """The replication value of a record not yet converted, as it will be once converted."""
         version = raw_record.get(self.replication_key) if self.replication_key else None
@@ -453,16 +526,23 @@ class XeroStream(Stream):
                 bookmark = value
         return bookmark
 
-    def _save_bookmark(self, context: dict, bookmark: Any) -> None:
-        if bookmark is None:
-            return
+    def _save_bookmark(self, context: dict, bookmark: Any, marker: dict | None = None) -> None:
+        """Save the tenant's bookmark and READ_MARKER (None: the read is complete) in one STATE message."""
         state = self.get_context_state(context)
-        if state.get("replication_key_value") == bookmark:
-            return
-        state["replication_key"] = self.replication_key
-        state["replication_key_value"] = bookmark
-        self.state_manager.is_flushed = False
-        self._write_state_message()
+        changed = False
+        if bookmark is not None and state.get("replication_key_value") != bookmark:
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = bookmark
+            changed = True
+        if state.get(READ_MARKER) != marker:
+            if marker is None:
+                state.pop(READ_MARKER, None)
+            else:
+                state[READ_MARKER] = marker
+            changed = True
+        if changed:
+            self.state_manager.is_flushed = False
+            self._write_state_message()
 
     @staticmethod
     def _server_moment(server_time: str | None) -> dt.datetime:

@@ -136,6 +136,10 @@ def targeted_start(stream: Any, context: dict) -> int | None:
     position = state.get(POSITION_KEY)
     if not sync.targeted or position is None or state.get("replication_key_value") is None:
         return None
+    from tap_xero.client import READ_MARKER  # noqa: PLC0415 - client imports this module
+
+    if state.get(READ_MARKER) is not None:
+        return None  # a collection read was interrupted: it must finish before reads by event IDs
     if int(position) > sync.end_position:
         logger.warning(
             "Stream '%s', tenant %s: saved webhook position %s is beyond the queue's last (%d): the queue file "

@@ -17,6 +17,7 @@ from tests.tap.stub_xero import StubXero, StubRequest
 
 from tests.capture import CapturedStdout, sync_selected
 from tap_xero import errors
+from tap_xero.client import READ_MARKER
 from tap_xero.tap import TapXero
 
 T1 = "11111111-1111-1111-1111-111111111111"
@@ -428,3 +429,63 @@ def test_page_shift_within_one_shared_second_loses_nothing(fake):
     messages, error, _ = run_tap(fake, {"invoices"}, page_size=100, max_concurrent_requests=1)
     assert error is None and touched
     assert {r["InvoiceID"] for r in records(messages, "invoices")} == {f"inv-{n:05d}" for n in range(300)}
+
+
+def partition(state, stream, tenant=T1):
+    return next(p for p in state["bookmarks"][stream]["partitions"] if p["context"] == {"tenant_id": tenant})
+
+
+def killed_after(messages, marked_states):
+    """What a target got from a run killed -9 right after its ``marked_states``-th STATE with a read marker."""
+    seen = 0
+    for index, message in enumerate(messages):
+        if message["type"] == "STATE" and READ_MARKER in partition(message["value"], "invoices"):
+            seen += 1
+            if seen == marked_states:
+                return messages[: index + 1]
+    raise AssertionError(f"fewer than {marked_states} marked STATE messages")
+
+
+def test_a_kill_between_a_page_shift_and_its_repair_loses_nothing(fake):
+    """Page 1's first record is edited after page 1 is served, so the first record of page 2 slides onto
+    page 1 and is not served; the run is killed after page 3's state, before the end-of-read repair."""
+    everything = {f"inv-{n:05d}" for n in range(500)}
+    fake.put(T1, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(500)])
+    touched = []
+
+    def shift(request, page):
+        if request.query.get("page") == "1" and not touched:
+            touched.append(page[0]["InvoiceID"])
+            fake.touch(T1, "Invoices", "InvoiceID", page[0]["InvoiceID"], datetime.now(timezone.utc))
+
+    fake.on_page_served = shift
+    messages, error, _ = run_tap(fake, {"invoices"}, page_size=100, max_concurrent_requests=1)
+    assert error is None
+    before_kill = killed_after(messages, 3)
+    got_before = {r["InvoiceID"] for r in records(before_kill, "invoices")}
+    assert "inv-00100" not in got_before  # the skipped record: the bookmark already passed it
+    state = states(before_kill)[-1]
+    assert bookmark(state, "invoices") > "2024-03-01T05:00"  # beyond inv-00100 (minute 100)
+
+    fake.on_page_served = None
+    resumed, error, _ = run_tap(fake, {"invoices"}, state=state, page_size=100)
+    assert error is None
+    assert got_before | {r["InvoiceID"] for r in records(resumed, "invoices")} == everything
+    assert READ_MARKER not in partition(states(resumed)[-1], "invoices")  # the read is complete
+
+
+def test_a_resume_with_nothing_changed_reads_no_window_again(fake):
+    fake.put(T1, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(500)])
+    messages, error, _ = run_tap(fake, {"invoices"}, page_size=100, max_concurrent_requests=1)
+    assert error is None
+    first = states(messages)
+    assert READ_MARKER in partition(first[0], "invoices")  # written with the first page's bookmark
+    assert READ_MARKER not in partition(first[-1], "invoices")  # and removed when the read completed
+    before_kill = killed_after(messages, 2)
+    fake.stub.requests.clear()
+    resumed, error, _ = run_tap(fake, {"invoices"}, state=states(before_kill)[-1], page_size=100)
+    assert error is None
+    got = {r["InvoiceID"] for r in records(before_kill, "invoices")} | {r["InvoiceID"] for r in records(resumed, "invoices")}
+    assert got == {f"inv-{n:05d}" for n in range(500)}
+    assert len(records(resumed, "invoices")) <= 301  # pages 3-5 and the bookmark's second, not the window
+    assert READ_MARKER not in partition(states(resumed)[-1], "invoices")

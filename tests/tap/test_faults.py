@@ -220,9 +220,8 @@ def test_seeded_fault_loop(make_sandbox, tmp_path_factory):
         sb = make_sandbox(seed=seed + 1, scale=rng.choice([60, 120, 200]), tenants=rng.choice([1, 2]), limits=False,
                           minute_limit=100_000)
         kill = rng.random() < 0.25
-        # With a kill: no day limit (it ends the run by itself), and no page shift: a kill -9 between a
-        # shift and the end-of-read repair is the known gap of issue 5, tested apart below (xfail).
-        kinds = [k for k in KINDS if not (kill and k.startswith(("day_limit", "shift_page")))]
+        # With a kill: no day limit (it ends the run by itself).
+        kinds = [k for k in KINDS if not (kill and k.startswith("day_limit"))]
         specs = [
             rng.choice(kinds).format(status=rng.choice([500, 502, 503, 504]), count=rng.randint(1, 3),
                                      after=rng.randint(0, 25), page=rng.randint(1, 3))
@@ -317,10 +316,6 @@ def test_kill_9_mid_sync_resumes_with_nothing_lost(make_sandbox, tmp_path):
 
 
 @pytest.mark.faults
-@pytest.mark.xfail(strict=False, reason=(
-    "Known gap (issue 5, docs/client.md): a kill -9 after a page shift but before the end-of-read repair "
-    "can leave a record that shifted onto an already-read page behind the saved per-page bookmark. "
-    "Whether this run hits it depends on when the kill lands; lookback_days >= 1 recovers it."))
 def test_kill_9_between_a_page_shift_and_its_repair_loses_nothing(make_sandbox, tmp_path):
     # Seed 46 of the loop, where the gap was first seen.
     sb = make_sandbox(seed=47, scale=60, tenants=2, limits=False, minute_limit=100_000)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_xero.client import XeroStream
+from tap_xero.client import READ_MARKER, XeroStream
 from tap_xero.sandbox import Sandbox, SandboxConfig
 from tap_xero.tap import TapXero
 from tap_xero.webhooks import targeted
@@ -298,3 +298,18 @@ def test_foreign_tenants_are_skipped_and_a_replaced_queue_falls_back_to_incremen
     fallback = run_tap(sb, tmp_path, state=replaced, streams={"invoices"}, **queue_config)
     assert partition_state(fallback.state, "invoices", t0)[targeted.POSITION_KEY] == top
     assert len(fallback.ids("invoices")) >= 1
+
+
+def test_an_interrupted_collection_read_is_finished_before_reads_by_event_ids(sb, receiver, tmp_path):
+    """A run killed in the middle of a collection read leaves READ_MARKER: the next run reads that window
+    again (records changed since it began), rather than only what queued events name."""
+    queue_config = {"webhook_queue_path": receiver.queue.path}
+    t0 = sb.tenant_ids[0]
+    baseline = run_tap(sb, tmp_path, streams={"invoices", "webhook_events"}, **queue_config)
+    interrupted = copy.deepcopy(baseline.state)
+    partition_state(interrupted, "invoices", t0)[READ_MARKER] = {
+        "since": None, "started": "2000-01-01T00:00:00.000000+00:00"}
+    resumed = run_tap(sb, tmp_path, state=interrupted, streams={"invoices"}, **queue_config)
+    assert {i for i in resumed.ids("invoices") if i[0] == t0} == {i for i in baseline.ids("invoices") if i[0] == t0}
+    assert READ_MARKER not in partition_state(resumed.state, "invoices", t0)
+    assert targeted.POSITION_KEY in partition_state(resumed.state, "invoices", t0)
