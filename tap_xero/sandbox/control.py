@@ -98,20 +98,12 @@ def _counted_path(route: str) -> str | None:
 
 
 class WebhookControl:
-    """Holds the WebhookSender (tap_xero.sandbox.webhooks, imported lazily) for one sandbox."""
+    """Holds the WebhookSender (tap_xero.sandbox.webhooks, imported when first configured) for one sandbox."""
 
     def __init__(self, app: SandboxApp) -> None:
         self._app = app
         self._lock = threading.Lock()
         self.sender = None
-
-    @staticmethod
-    def available() -> bool:
-        try:
-            from tap_xero.sandbox.webhooks import WebhookSender  # noqa: F401
-        except ImportError:
-            return False
-        return True
 
     def configure(self, url: str, key: str) -> None:
         from tap_xero.sandbox.webhooks import WebhookSender
@@ -298,8 +290,6 @@ def _token(app: SandboxApp, body: dict) -> Response:
 def _webhooks(app: SandboxApp, method: str, route: str, request: Request) -> Response:
     from tap_xero.sandbox.server import BadRequest, json_response
 
-    if not WebhookControl.available():
-        return json_response(501, {"error": "webhook delivery (tap_xero.sandbox.webhooks) is not available"})
     control = app.webhooks
     if (method, route) == ("POST", "webhooks"):
         body = request.json()
