@@ -463,12 +463,19 @@ class XeroStream(Stream):
                 "Stream '%s', tenant %s: the previous run stopped in the middle of a read and records have "
                 "changed since; reading its window again so that no record is lost.", self.name, tenant_id,
             )
-            since = interrupted.get("since")
+            since, reached = interrupted.get("since"), interrupted.get("bookmark")
             ims, floor = self._window(values.parse_datetime(since) if since else None)
-            for page in self._query_pages(tenant_id, params, ims):
-                pages_read += 1
-                guard.observe_page(page)
-                yield prepared(page, True, floor)
+            window = self._query_pages(tenant_id, params, ims)
+            try:
+                for page in window:
+                    pages_read += 1
+                    guard.observe_page(page)
+                    yield prepared(page, True, floor)
+                    # Past the bookmark that read reached, this run has read everything already.
+                    if reached is not None and page.records and str(self._version(page.records[-1])) > str(reached):
+                        break
+            finally:
+                window.close()  # pages fetched ahead and not started are cancelled
         if pages_read < 2:
             return  # one call is atomic: nothing can have shifted
         # Page shift: see the module docstring.
