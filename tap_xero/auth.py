@@ -228,11 +228,19 @@ class XeroAuthenticator(OAuthAuthenticator):
             if self.access_token and rejected_token != self.access_token:
                 return True  # another thread renewed it meanwhile
             if rejected_token == self._forced_token:
-                return False  # a token fetched because of a 401 was refused too: renewing again won't help
+                return False  # a token fetched because of a 401 was refused before it ever worked: final
             self.logger.info("Xero refused the access token (401); renewing it once.")
             self._renew(rejected=rejected_token)
             self._forced_token = self.access_token
             return True
+
+    def token_accepted(self, token: str) -> None:
+        """Xero answered a call made with ``token``. A token renewed because of a 401 has proved itself:
+        should it be refused later (expired, revoked by Xero), that is a new 401, renewed once again."""
+        if token == self._forced_token:
+            with self._lock:
+                if token == self._forced_token:
+                    self._forced_token = None
 
     def granted_scopes(self) -> frozenset[str] | None:
         """Scopes from the scopes setting, else the token's ``scope`` claim; None when unknown."""

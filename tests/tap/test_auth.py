@@ -196,6 +196,18 @@ def test_on_unauthorized_renews_once(sandbox, tmp_path):
     assert auth.on_unauthorized(second) is False  # a fresh token refused too: renewing again won't help
 
 
+def test_a_renewed_token_that_worked_and_is_refused_later_is_renewed_again(sandbox, tmp_path):
+    auth = XeroAuthenticator(refresh_settings(sandbox, tmp_path / "t.json", sandbox.issue_refresh_token()))
+    first = auth.bearer_token()
+    assert auth.on_unauthorized(first) is True
+    second = auth.bearer_token()
+    auth.token_accepted(second)  # Xero answered a call made with it
+    assert auth.on_unauthorized(second) is True  # expired or revoked later: a new 401, a new renewal
+    third = auth.bearer_token()
+    assert third not in (first, second)
+    assert auth.on_unauthorized(third) is False  # refused before it ever worked: final
+
+
 def test_concurrent_callers_share_one_refresh(sandbox, tmp_path):
     auth = XeroAuthenticator(refresh_settings(sandbox, tmp_path / "t.json", sandbox.issue_refresh_token()))
     tokens: list[str] = []

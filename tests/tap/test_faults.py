@@ -181,6 +181,17 @@ def test_each_fault_alone_loses_nothing(sb, tmp_path, spec, caplog):
         refresh_token_still_works(sb, tmp_path)
 
 
+def test_a_token_that_expires_twice_in_one_run_is_renewed_twice(sb, tmp_path):
+    # The second expiry hits the token renewed after the first one, once it has served several calls.
+    sb.faults.add("expire_tokens:count=1,after=3")
+    sb.faults.add("expire_tokens:count=1,after=9")
+    messages, error = run(sb, tmp_path)
+    assert error is None, repr(error)
+    assert [fault["fired"] for fault in sb.faults.list()] == [1, 1]
+    reconcile(sb, messages)
+    refresh_token_still_works(sb, tmp_path)
+
+
 def test_day_limit_stops_with_75_and_the_next_run_resumes(sb, tmp_path):
     sb.faults.add("day_limit:after=6,count=1")
     runs = sync_until_done(sb, tmp_path)
