@@ -205,17 +205,23 @@ def test_many_records_in_one_second_survive_a_resume_mid_second(fake):
     assert len({r["InvoiceID"] for r in records(messages, "invoices")}) == 300
 
 
-def test_page_shift_loses_nothing(fake, caplog):
-    fake.put(T1, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(500)])
-    touched = []
+def edit_first_record_after_page(fake, page_number: str) -> list[str]:
+    """Once page ``page_number`` of Invoices is served, its first record is edited: it moves to the end
+    of the UpdatedDateUTC order and every later record moves up one place. Returns the edited ids."""
+    touched: list[str] = []
 
     def shift(request, page):
-        # After page 1 is served, its first record is edited: it moves to the end, later pages shift.
-        if request.query.get("page") == "1" and not touched:
+        if request.query.get("page") == page_number and not touched:
             touched.append(page[0]["InvoiceID"])
             fake.touch(T1, "Invoices", "InvoiceID", page[0]["InvoiceID"], datetime.now(timezone.utc))
 
     fake.on_page_served = shift
+    return touched
+
+
+def test_page_shift_loses_nothing(fake, caplog):
+    fake.put(T1, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(500)])
+    touched = edit_first_record_after_page(fake, "1")
     messages, error, _ = run_tap(fake, {"invoices"}, page_size=100, max_concurrent_requests=1)
     assert error is None
     emitted = records(messages, "invoices")
@@ -451,14 +457,7 @@ def test_a_kill_between_a_page_shift_and_its_repair_loses_nothing(fake):
     page 1 and is not served; the run is killed after page 3's state, before the end-of-read repair."""
     everything = {f"inv-{n:05d}" for n in range(1000)}
     fake.put(T1, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(1000)])
-    touched = []
-
-    def shift(request, page):
-        if request.query.get("page") == "1" and not touched:
-            touched.append(page[0]["InvoiceID"])
-            fake.touch(T1, "Invoices", "InvoiceID", page[0]["InvoiceID"], datetime.now(timezone.utc))
-
-    fake.on_page_served = shift
+    edit_first_record_after_page(fake, "1")
     messages, error, _ = run_tap(fake, {"invoices"}, page_size=100, max_concurrent_requests=1)
     assert error is None
     before_kill = killed_after(messages, 3)
