@@ -85,6 +85,7 @@ class _RefreshToken:
     scopes: tuple[str, ...]
     last_used: float
     superseded_at: float | None = None
+    public: bool = False  # issued to a PKCE app: refreshed with client_id alone, no secret
 
 
 @dataclass
@@ -93,6 +94,7 @@ class _Code:
     redirect_uri: str
     scopes: tuple[str, ...]
     expires_at: float
+    code_challenge: str | None = None  # PKCE (S256): the token request must bring the verifier
 
 
 @dataclass
@@ -231,18 +233,27 @@ class Identity:
         client_id, secret = basic_auth or (form.get("client_id", ""), form.get("client_secret", ""))
         return hmac.compare_digest(client_id, self.client_id) and hmac.compare_digest(secret, self.client_secret)
 
+    def _public_client_ok(self, form: dict[str, str], basic_auth: tuple[str, str] | None) -> bool:
+        """A PKCE app: client_id in the form and no secret at all. What it may do is checked per grant."""
+        return (basic_auth is None and "client_secret" not in form
+                and hmac.compare_digest(form.get("client_id", ""), self.client_id))
+
     def token(self, form: dict[str, str], basic_auth: tuple[str, str] | None) -> tuple[int, dict]:
         """POST /connect/token: authorization_code, refresh_token or client_credentials."""
         grant_type = form.get("grant_type", "")
         if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
             return 400, {"error": "unsupported_grant_type"}
+        public = False
         if not self._client_ok(form, basic_auth):
-            return 400, {"error": "invalid_client"}
+            # Without a secret only a PKCE app's code (with its verifier) or refresh token will do.
+            if grant_type == "client_credentials" or not self._public_client_ok(form, basic_auth):
+                return 400, {"error": "invalid_client"}
+            public = True
         if grant_type == "client_credentials":
             return self._client_credentials(form)
         if grant_type == "authorization_code":
-            return self._authorization_code(form)
-        return self._refresh_grant(form)
+            return self._authorization_code(form, public)
+        return self._refresh_grant(form, public)
 
     def _token_response(self, scopes: tuple[str, ...], grant_id: str, tenant_id: str | None = None) -> dict:
         return {
@@ -252,9 +263,11 @@ class Identity:
             "scope": " ".join(scopes),
         }
 
-    def _new_refresh_token(self, grant_id: str, scopes: tuple[str, ...]) -> str:
+    def _new_refresh_token(self, grant_id: str, scopes: tuple[str, ...], public: bool = False) -> str:
         token = secrets.token_urlsafe(32)
-        self._refresh[token] = _RefreshToken(grant_id, self.client_id, scopes, last_used=self.clock.time())
+        self._refresh[token] = _RefreshToken(
+            grant_id, self.client_id, scopes, last_used=self.clock.time(), public=public
+        )
         return token
 
     def _client_credentials(self, form: dict[str, str]) -> tuple[int, dict]:
@@ -266,26 +279,33 @@ class Identity:
         tenant = self.tenant_ids[0] if self.tenant_ids else None
         return 200, self._token_response(asked, str(uuid.uuid4()), tenant_id=tenant)
 
-    def _authorization_code(self, form: dict[str, str]) -> tuple[int, dict]:
+    def _authorization_code(self, form: dict[str, str], public: bool) -> tuple[int, dict]:
         with self._lock:
             code = self._codes.pop(form.get("code", ""), None)
         if code is None or code.expires_at <= self.clock.time():
             return 400, {"error": "invalid_grant"}
         if form.get("redirect_uri", "") != code.redirect_uri:
             return 400, {"error": "invalid_grant"}
+        if code.code_challenge is not None or public:
+            verifier = form.get("code_verifier", "")
+            expected = _b64url(hashlib.sha256(verifier.encode()).digest())
+            if code.code_challenge is None or not verifier or not hmac.compare_digest(expected, code.code_challenge):
+                return 400, {"error": "invalid_grant"}
         grant_id = str(uuid.uuid4())
         body = self._token_response(code.scopes, grant_id)
         if "openid" in code.scopes:
             body["id_token"] = self._id_token(grant_id)
         if "offline_access" in code.scopes:
             with self._lock:
-                body["refresh_token"] = self._new_refresh_token(grant_id, code.scopes)
+                body["refresh_token"] = self._new_refresh_token(grant_id, code.scopes, public)
         return 200, body
 
-    def _refresh_grant(self, form: dict[str, str]) -> tuple[int, dict]:
+    def _refresh_grant(self, form: dict[str, str], public: bool) -> tuple[int, dict]:
         now = self.clock.time()
         with self._lock:
             record = self._refresh.get(form.get("refresh_token", ""))
+            if public and record is not None and not record.public:
+                return 400, {"error": "invalid_client"}  # a confidential app's token needs its secret
             if (
                 record is None
                 or record.grant_id in self._revoked_grants
@@ -296,7 +316,7 @@ class Identity:
             if record.superseded_at is None:
                 record.superseded_at = now
             record.last_used = now
-            new_token = self._new_refresh_token(record.grant_id, record.scopes)
+            new_token = self._new_refresh_token(record.grant_id, record.scopes, record.public)
         body = self._token_response(record.scopes, record.grant_id)
         body["refresh_token"] = new_token
         return 200, body
@@ -315,9 +335,14 @@ class Identity:
         scopes = tuple(params.get("scope", "").split())
         if not scopes or not set(scopes) <= KNOWN_SCOPES:
             return 400, "invalid_scope"
+        challenge = params.get("code_challenge") or None
+        if challenge is not None and params.get("code_challenge_method") != "S256":
+            return 400, "invalid_request: code_challenge_method must be S256"
         code = secrets.token_urlsafe(24)
         with self._lock:
-            self._codes[code] = _Code(self.client_id, redirect_uri, scopes, self.clock.time() + CODE_LIFETIME)
+            self._codes[code] = _Code(
+                self.client_id, redirect_uri, scopes, self.clock.time() + CODE_LIFETIME, challenge
+            )
         query = {"code": code, "scope": " ".join(scopes)}
         if "state" in params:
             query["state"] = params["state"]

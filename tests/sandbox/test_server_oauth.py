@@ -228,3 +228,54 @@ def test_deleting_a_connection_disconnects_that_tenant_for_that_grant(sb):
     assert _invoices(sb, sb.issue_access_token(), gone["tenantId"]).status_code == 200  # another grant
     again = requests.delete(f"{sb.base_url}/connections/{gone['id']}", headers=headers, timeout=10)
     assert again.status_code == 404
+
+
+def _pkce_code(sb, redirect_uri: str, challenge: str, method: str = "S256") -> requests.Response:
+    return requests.get(f"{sb.base_url}/identity/connect/authorize", params={
+        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri,
+        "scope": "offline_access accounting.invoices.read", "code_challenge": challenge,
+        "code_challenge_method": method,
+    }, allow_redirects=False, timeout=10)
+
+
+def _public_token(sb, **form) -> requests.Response:
+    """A PKCE app's token request: client_id in the form, no secret anywhere."""
+    return requests.post(f"{sb.base_url}/connect/token", data={"client_id": sb.client_id, **form}, timeout=10)
+
+
+def test_pkce_app_exchanges_and_refreshes_without_a_secret(sb):
+    import hashlib
+
+    redirect_uri = "http://127.0.0.1:9/callback"
+    verifier = "a-verifier-of-the-app-" + "x" * 30
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+    answer = _pkce_code(sb, redirect_uri, challenge)
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    wrong = _public_token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri,
+                          code_verifier="not-the-verifier")
+    assert wrong.status_code == 400 and wrong.json() == {"error": "invalid_grant"}
+
+    code = parse_qs(urlsplit(_pkce_code(sb, redirect_uri, challenge).headers["Location"]).query)["code"][0]
+    tokens = _public_token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri,
+                           code_verifier=verifier)
+    assert tokens.status_code == 200, tokens.text
+    refreshed = _public_token(sb, grant_type="refresh_token", refresh_token=tokens.json()["refresh_token"])
+    assert refreshed.status_code == 200 and refreshed.json()["refresh_token"] != tokens.json()["refresh_token"]
+    assert _invoices(sb, refreshed.json()["access_token"], sb.tenant_ids[0]).status_code == 200
+
+
+def test_without_a_secret_only_a_pkce_grant_is_accepted(sb):
+    redirect_uri = "http://127.0.0.1:9/callback"
+    plain = requests.get(f"{sb.base_url}/identity/connect/authorize", params={
+        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri,
+        "scope": "offline_access accounting.invoices.read"}, allow_redirects=False, timeout=10)
+    code = parse_qs(urlsplit(plain.headers["Location"]).query)["code"][0]
+    no_challenge = _public_token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri,
+                                 code_verifier="anything")
+    assert no_challenge.json() == {"error": "invalid_grant"}  # a code asked for without PKCE needs the secret
+    confidential = _public_token(sb, grant_type="refresh_token", refresh_token=sb.issue_refresh_token())
+    assert confidential.json() == {"error": "invalid_client"}  # a confidential app's refresh token too
+    assert _public_token(sb, grant_type="client_credentials").json() == {"error": "invalid_client"}
+    plain_method = _pkce_code(sb, redirect_uri, "challenge", method="plain")
+    assert plain_method.status_code == 400  # only S256

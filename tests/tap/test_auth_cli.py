@@ -70,6 +70,29 @@ def test_authorization_code_flow_writes_the_store_the_tap_then_uses(sandbox, tmp
     assert auth.bearer_token() and TokenStore(str(store_path)).load().refresh_token != stored.refresh_token
 
 
+def test_a_pkce_app_connects_and_the_tap_refreshes_with_no_secret(sandbox, tmp_path):
+    store_path = tmp_path / "tokens.json"
+    public = XeroSettings.from_config({
+        "client_id": sandbox.client_id, "identity_url": sandbox.base_url, "api_url": sandbox.api_url,
+        "token_store_path": str(store_path),
+    })
+    consent_urls = []
+
+    def browser(url: str) -> None:
+        consent_urls.append(url)
+        visit_in_background(url)
+
+    result = run_authorization(public, scopes=SANDBOX_SCOPES, port=0, open_url=browser, timeout=15)
+    assert len(result.tenants) == len(sandbox.tenant_ids)
+    assert parse_qs(urlsplit(consent_urls[0]).query)["code_challenge_method"] == ["S256"]
+    stored = TokenStore(str(store_path)).load()
+
+    auth = XeroAuthenticator(public)  # client_id and the stored refresh token; no secret anywhere
+    assert auth.mode == "refresh_token"
+    auth._expires_at = 0  # force a refresh: the PKCE app's token rotates without a secret
+    assert auth.bearer_token() and TokenStore(str(store_path)).load().refresh_token != stored.refresh_token
+
+
 def test_without_offline_access_there_is_no_refresh_token(sandbox, tmp_path):
     with pytest.raises(ConfigError, match="offline_access"):
         run_authorization(helper_settings(sandbox, tmp_path / "t.json"), scopes="accounting.settings", port=0,
