@@ -176,7 +176,6 @@ class XeroAuthenticator(OAuthAuthenticator):
         self._expires_at: float | None = None  # Unix seconds
         self._obtained_at: float | None = None
         self._response_scope: str | None = None
-        self._forced_token: str | None = None  # token fetched after a 401; a second 401 is final
         self._stored: StoredToken | None = None  # the store record our refresh token belongs to
 
         stored = self._store.load() if settings.client_id else None
@@ -221,26 +220,17 @@ class XeroAuthenticator(OAuthAuthenticator):
             return self.access_token
 
     def on_unauthorized(self, rejected_token: str) -> bool:
-        """Xero answered 401 to ``rejected_token``: renew once; True if retrying can succeed."""
+        """Xero answered 401 to ``rejected_token``: renew it (unless another thread did); True if retrying can succeed."""
         with self._lock:
             if not self.renewable:
                 return False
             if self.access_token and rejected_token != self.access_token:
                 return True  # another thread renewed it meanwhile
-            if rejected_token == self._forced_token:
-                return False  # a token fetched because of a 401 was refused before it ever worked: final
-            self.logger.info("Xero refused the access token (401); renewing it once.")
+            # Each request renews at most once (http.py: a second 401 on its retry is final), so a dead
+            # connection stops the run after a few renewals, while a long run survives any number of expiries.
+            self.logger.info("Xero refused the access token (401); renewing it.")
             self._renew(rejected=rejected_token)
-            self._forced_token = self.access_token
             return True
-
-    def token_accepted(self, token: str) -> None:
-        """Xero answered a call made with ``token``. A token renewed because of a 401 has proved itself:
-        should it be refused later (expired, revoked by Xero), that is a new 401, renewed once again."""
-        if token == self._forced_token:
-            with self._lock:
-                if token == self._forced_token:
-                    self._forced_token = None
 
     def granted_scopes(self) -> frozenset[str] | None:
         """Scopes from the scopes setting, else the token's ``scope`` claim; None when unknown."""

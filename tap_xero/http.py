@@ -16,9 +16,8 @@ What every call gets, in this order:
      made again (at most ``max_rate_limited`` times in a row).
    - 429 day (X-Rate-Limit-Problem: day, or a Retry-After over an hour): ``errors.DayLimitReached``.
    - 401: exactly one ``authenticator.on_unauthorized(rejected_token)`` and one retry; a second 401, or a
-     refresh that cannot help, raises ``errors.AuthError`` (with ``.status = 401``). Once the renewed token
-     has been answered (``authenticator.token_accepted``), a later 401 on it is a new expiry, renewed
-     again: a long run survives any number of expiries, never a token refused as soon as issued. A 401 whose detail is
+     refresh that cannot help, raises ``errors.AuthError`` (with ``.status = 401``). The bound is per
+     request: another request's first 401 renews again, so a run survives any number of expiries. A 401 whose detail is
      ``AuthorizationUnsuccessful`` (missing scope, plan without access) is not a token problem: no
      refresh, ``errors.XeroApiError`` with status 401.
    - 5xx (503 maintenance in plain text too), 408, connection resets, timeouts, truncated or invalid JSON:
@@ -286,8 +285,6 @@ class XeroClient:
             status = response.status_code
 
             if status == 200:
-                if refreshed:
-                    self.authenticator.token_accepted(token)
                 try:
                     return decode_body(body)
                 except ValueError:  # msgspec.DecodeError and json.JSONDecodeError are both ValueErrors

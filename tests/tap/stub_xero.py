@@ -37,14 +37,10 @@ class StubAuth:
         self.generation = 1
         self.refreshes = 0
         self.refresh_ok = refresh_ok
-        self.accepted: list[str] = []  # tokens confirmed by a 200 after a refresh
         self._lock = threading.Lock()
 
     def bearer_token(self) -> str:
         return f"token-{self.generation}"
-
-    def token_accepted(self, token: str) -> None:
-        self.accepted.append(token)
 
     def on_unauthorized(self, rejected_token: str) -> bool:
         with self._lock:

@@ -181,10 +181,12 @@ def test_each_fault_alone_loses_nothing(sb, tmp_path, spec, caplog):
         refresh_token_still_works(sb, tmp_path)
 
 
-def test_a_token_that_expires_twice_in_one_run_is_renewed_twice(sb, tmp_path):
-    # The second expiry hits the token renewed after the first one, once it has served several calls.
-    sb.faults.add("expire_tokens:count=1,after=3")
-    sb.faults.add("expire_tokens:count=1,after=9")
+@pytest.mark.parametrize("first, second", [(3, 9), (12, 15)])  # seeds 1026 and 1061 of the loop
+def test_a_token_that_expires_twice_in_one_run_is_renewed_twice(sb, tmp_path, first, second):
+    # The second expiry hits the token renewed after the first one: after it served several calls, or
+    # while concurrent calls are still being retried with it.
+    sb.faults.add(f"expire_tokens:count=1,after={first}")
+    sb.faults.add(f"expire_tokens:count=1,after={second}")
     messages, error = run(sb, tmp_path)
     assert error is None, repr(error)
     assert [fault["fired"] for fault in sb.faults.list()] == [1, 1]
