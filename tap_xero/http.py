@@ -15,9 +15,10 @@ What every call gets, in this order:
    - 429 minute / app-minute / concurrent: the tenant (or app) pauses for Retry-After, then the call is
      made again (at most ``max_rate_limited`` times in a row).
    - 429 day (X-Rate-Limit-Problem: day, or a Retry-After over an hour): ``errors.DayLimitReached``.
-   - 401: exactly one ``authenticator.on_unauthorized(rejected_token)`` and one retry; a second 401, or a
-     refresh that cannot help, raises ``errors.AuthError`` (with ``.status = 401``). The bound is per
-     request: another request's first 401 renews again, so a run survives any number of expiries. A 401 whose detail is
+   - 401: one ``authenticator.on_unauthorized(rejected_token)`` (a renewal, unless another thread just
+     renewed) and one retry, for each 401, up to ``MAX_RENEWALS_PER_CALL`` for one call; beyond that, or
+     when a renewal cannot help, ``errors.AuthError`` (with ``.status = 401``). A run survives any number
+     of expiries. A 401 whose detail is
      ``AuthorizationUnsuccessful`` (missing scope, plan without access) is not a token problem: no
      refresh, ``errors.XeroApiError`` with status 401.
    - 5xx (503 maintenance in plain text too), 408, connection resets, timeouts, truncated or invalid JSON:
@@ -146,6 +147,10 @@ class XeroClient:
 
     # Backoff between retries: full jitter over base * 2**n seconds, at most the max wait per retry.
     DEFAULT_RETRY_BASE_SECONDS = 1.0
+    # Token renewals one call may trigger: each 401 renews once and retries, and a token refused again
+    # right after its renewal (Xero expired or revoked it meanwhile) is renewed again, up to this bound.
+    # A dead connection fails sooner: its renewal itself is refused (invalid_grant).
+    MAX_RENEWALS_PER_CALL = 3
     DEFAULT_RETRY_MAX_WAIT_SECONDS = 30.0
 
     def __init__(
@@ -262,7 +267,7 @@ class XeroClient:
     def _get_once(self, tenant_id: str, path: str, params: dict | None, headers: dict | None) -> dict:
         """One logical attempt: waits out minute 429s and refreshes once on 401; raises TransientError."""
         url = f"{self.api_url}/{path.lstrip('/')}"
-        refreshed = False
+        renewals = 0
         rate_limited = 0
         while True:
             token = self.authenticator.bearer_token()
@@ -317,8 +322,8 @@ class XeroClient:
                         "the scope, or the organisation's plan does not include it",
                         status=401, path=path,
                     )
-                if not refreshed:
-                    refreshed = True
+                if renewals < self.MAX_RENEWALS_PER_CALL:
+                    renewals += 1
                     if self.authenticator.on_unauthorized(token):
                         continue
                 error = errors.AuthError(

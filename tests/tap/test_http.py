@@ -108,16 +108,26 @@ def test_401_refreshes_once_and_retries_with_the_new_token():
     assert [r.headers["authorization"] for r in stub.requests] == ["Bearer token-1", "Bearer token-2"]
 
 
-def test_second_401_is_an_auth_error_without_the_token():
-    unauthorized = (401, {}, {"Title": "Unauthorized", "Detail": "TokenExpired: Bearer token-2 expired"})
+def test_a_token_refused_after_every_renewal_is_an_auth_error_without_the_token():
+    unauthorized = (401, {}, {"Title": "Unauthorized", "Detail": "TokenExpired: Bearer token-4 expired"})
     with StubXero(sequence(unauthorized)) as stub:
         auth = StubAuth()
         with pytest.raises(errors.AuthError) as raised:
             make_client(stub, auth).get_json(TENANT, "Invoices")
-    assert auth.refreshes == 1 and len(stub.requests) == 2
+    renewals = XeroClient.MAX_RENEWALS_PER_CALL
+    assert auth.refreshes == renewals and len(stub.requests) == renewals + 1
     assert raised.value.status == 401
     assert raised.value.exit_code == errors.EXIT_AUTH
-    assert "token-2" not in str(raised.value)
+    assert "token-4" not in str(raised.value)
+
+
+def test_a_token_expired_again_right_after_its_renewal_is_renewed_again():
+    unauthorized = (401, {}, {"Title": "Unauthorized", "Detail": "TokenExpired: token expired"})
+    with StubXero(sequence(unauthorized, unauthorized, OK)) as stub:
+        auth = StubAuth()
+        body = make_client(stub, auth).get_json(TENANT, "Invoices")
+    assert body["Invoices"] and auth.refreshes == 2
+    assert [r.headers["authorization"] for r in stub.requests] == ["Bearer token-1", "Bearer token-2", "Bearer token-3"]
 
 
 def test_refresh_that_cannot_help_stops_at_once():
