@@ -127,7 +127,7 @@ class XeroStream(Stream):
         super().__init__(tap, schema=schema if schema is not None else self.load_schema(name or self.name), name=name)
         self._convert = values.build_converter(self.schema)
         self._child_schemas_written = False
-        self._nothing_deselected: bool | None = None
+        self._record_maps: list[tuple[str, Any]] | bool | None = None  # output.direct_record_maps, on first use
 
     # -- declarations read by the SDK ---------------------------------------------------------------
 
@@ -169,25 +169,38 @@ class XeroStream(Stream):
     def _increment_stream_state(self, latest_record: dict, *, context: dict | None = None) -> None:
         pass  # bookmarks are saved per page by get_records, at safe points only
 
-    def _generate_record_messages(self, record: dict) -> Iterator[singer.RecordMessage]:
-        """The SDK's record messages, minus its per-record walk for deselected fields when none is.
+    def _generate_record_messages(self, record: dict) -> Iterable[singer.RecordMessage | dict]:
+        """The record's messages as the dictionaries the tap's writer encodes (``output.XeroWriter``).
 
         The SDK (0.54) copies and walks every record to drop deselected properties even when every
-        property is selected; that walk costs more than reading the record from Xero. Type conformance
-        is off (see TYPE_CONFORMANCE_LEVEL), so what is left is the stream maps and the message.
+        property is selected, then builds a RecordMessage object to turn it back into a dictionary for
+        the encoder; per record that costs more than reading it from Xero. When nothing is deselected
+        (``output.direct_record_maps``) each stream map's record goes out as the message's dictionary
+        directly (same keys, ``version`` when set, ``time_extracted``), and maps that leave records as
+        they are are not called. Otherwise, the SDK's own path. Type conformance is off (see
+        TYPE_CONFORMANCE_LEVEL).
         """
-        if self._nothing_deselected is None:
-            self._nothing_deselected = all(self.mask.values())
-        if not self._nothing_deselected:
-            yield from super()._generate_record_messages(record)
-            return
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
-            if mapped is not None:
-                yield singer.RecordMessage(
-                    stream=stream_map.stream_alias, record=mapped, version=self._stream_version,
-                    time_extracted=utc_now(),
+        maps = self._record_maps
+        if maps is None:
+            from tap_xero.output import direct_record_maps
+
+            maps = self._record_maps = direct_record_maps(self)
+        if maps is False:
+            return super()._generate_record_messages(record)
+        now = dt.datetime.now(dt.timezone.utc)
+        version = self._stream_version
+        messages = []
+        for alias, transform in maps:  # type: ignore[union-attr]
+            mapped = record if transform is None else transform(record)
+            if mapped is None:
+                continue
+            if version is None:
+                messages.append({"type": "RECORD", "stream": alias, "record": mapped, "time_extracted": now})
+            else:
+                messages.append(
+                    {"type": "RECORD", "stream": alias, "record": mapped, "version": version, "time_extracted": now}
                 )
+        return messages
 
     # -- query ----------------------------------------------------------------------------------------
 

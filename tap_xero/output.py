@@ -86,11 +86,15 @@ class XeroWriter(MsgSpecWriter):
 
     def write_message(self, message: Message | dict) -> None:
         pending = self._pending
+        if message.__class__ is dict:  # a ready message (record_message): the hot path
+            encoder.encode_into(message, pending, len(pending))
+            pending += _NEWLINE
+            if message["type"] != "RECORD" or len(pending) >= FLUSH_BYTES:  # type: ignore[index]
+                self.flush()
+            return
         encoder.encode_into(message_dict(message), pending, len(pending))
         pending += _NEWLINE
-        kind = message.__class__
-        is_record = kind is RecordMessage or (kind is dict and message.get("type") == "RECORD")
-        if not is_record or len(pending) >= FLUSH_BYTES:
+        if message.__class__ is not RecordMessage or len(pending) >= FLUSH_BYTES:
             self.flush()
 
     def flush(self) -> None:
@@ -105,3 +109,24 @@ class XeroWriter(MsgSpecWriter):
 def now() -> datetime:
     """The current moment, UTC (``time_extracted``)."""
     return datetime.now(timezone.utc)
+
+
+def direct_record_maps(stream: Any) -> list[tuple[str, Any]] | bool:  # noqa: ANN401
+    """How ``stream`` may write its records as ready dictionaries, or False for the SDK's own path.
+
+    The direct path needs this module's writer (it encodes dictionaries) and nothing deselected (the
+    SDK's path drops deselected properties). One (alias, transform) per stream map; transform is None
+    for a map that leaves records as they are (the SDK's SameRecordTransform without flattening), so
+    it is not called per record.
+    """
+    from singer_sdk.mapper import SameRecordTransform
+
+    if not isinstance(getattr(stream._tap, "message_writer", None), XeroWriter):
+        return False
+    if not all(stream.mask.values()):
+        return False
+    return [
+        (stream_map.stream_alias,
+         None if type(stream_map) is SameRecordTransform and not stream_map.flattening_enabled else stream_map.transform)
+        for stream_map in stream.stream_maps
+    ]

@@ -214,7 +214,7 @@ class TapXero(Tap):
             self._state_writer.write_state(self.state)  # resume point for the next run
             raise
         finally:
-            self.message_writer.flush()
+            self._flush_output()
             if self._xero_client is not None:
                 progress = getattr(self._xero_client, "progress", None)
                 if progress is not None:
@@ -230,4 +230,10 @@ class TapXero(Tap):
         try:
             return self.run_sync_dry_run(dry_run_record_limit=1, streams=granted)
         finally:
-            self.message_writer.flush()
+            self._flush_output()
+
+    def _flush_output(self) -> None:
+        """Write what the writer holds (output.XeroWriter buffers records until the next STATE)."""
+        flush = getattr(self.message_writer, "flush", None)
+        if flush is not None:
+            flush()

@@ -105,3 +105,58 @@ def test_a_full_buffer_is_written_without_waiting(monkeypatch):
 @pytest.mark.parametrize("message", messages())
 def test_serialize_message_is_the_sdks_too(message):
     assert bytes(output.XeroWriter().serialize_message(message)) == bytes(MsgSpecWriter().serialize_message(message))
+
+
+# The tap's direct record path (client.XeroStream._generate_record_messages with output.direct_record_maps)
+# against the SDK's own path (taken when the writer is not ours), on a real sync: same lines but for the
+# moment of extraction (and the moments inside STATE values).
+
+STREAM_MAPS_CASES = {
+    "no maps": {},
+    "alias, expression, filter, new stream": {"stream_maps": {
+        "invoices": {"__alias__": "sales", "Reference": "InvoiceNumber + '-x'", "__filter__": "Status != 'VOIDED'"},
+        "currencies": {"Description": None},
+        "copied_currencies": {"__source__": "currencies"},
+    }},
+    "flattening": {"flattening_enabled": True, "flattening_max_depth": 1},
+}
+
+
+def _sync_lines(sandbox, tmp_path, config: dict, message_writer) -> list[dict]:
+    import json
+    import re
+
+    from tap_xero.tap import TapXero
+    from tests.capture import CapturedStdout
+
+    settings = {
+        "access_token": sandbox.issue_access_token(), "api_url": sandbox.api_url, "identity_url": sandbox.base_url,
+        "token_store_path": str(tmp_path / "tokens.json"), **config,
+    }
+    tap = TapXero(config=settings, message_writer=message_writer)
+    for stream in tap.streams.values():
+        stream.selected = stream.name in {"invoices", "invoice_line_items", "currencies"}
+    out = CapturedStdout()
+    with contextlib.redirect_stdout(out):
+        tap.sync_all()
+    text = re.sub(r'"time_extracted":"[^"]+"', '"time_extracted":"T"', out.getvalue())
+    return [json.loads(line, parse_float=Decimal) for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("case", list(STREAM_MAPS_CASES))
+def test_direct_records_are_the_sdks_records_with_stream_maps(sandbox, tmp_path, case):
+    config = STREAM_MAPS_CASES[case]
+    ours = _sync_lines(sandbox, tmp_path / "ours", config, None)
+    sdk = _sync_lines(sandbox, tmp_path / "sdk", config, MsgSpecWriter())
+    records = [line for line in ours if line["type"] == "RECORD"]
+    assert records and all(line.get("time_extracted") == "T" for line in records)
+    # Same messages in the same order; STATE values carry moments of their own run (signposts).
+    assert [line["type"] for line in ours] == [line["type"] for line in sdk]
+    assert [line for line in ours if line["type"] != "STATE"] == [line for line in sdk if line["type"] != "STATE"]
+    streams = {line["stream"] for line in records}
+    if case.startswith("alias"):
+        assert {"sales", "currencies", "copied_currencies", "invoice_line_items"} <= streams
+        assert all(line["record"]["Reference"].endswith("-x") for line in records if line["stream"] == "sales")
+        assert all("Description" not in line["record"] for line in records if line["stream"] == "currencies")
+    if case == "flattening":
+        assert any("Contact__ContactID" in line["record"] for line in records if line["stream"] == "invoices")
