@@ -12,6 +12,7 @@ traceback.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -208,12 +209,18 @@ class TapXero(Tap):
 
     def sync_all(self) -> None:  # type: ignore[misc]  # final in the SDK; we add the preflight only
         self.preflight()
+        # Everything alive now (the SDK and its imports, schemas, catalog, streams: hundreds of thousands
+        # of objects) lives as long as the run: kept out of the collector's full passes, which would
+        # otherwise walk them again and again while pages are decoded (about a tenth of a small sync's
+        # CPU). Objects are still freed as usual; unfrozen at the end, for callers that go on.
+        gc.freeze()
         try:
             super().sync_all()
         except errors.DayLimitReached:
             self._state_writer.write_state(self.state)  # resume point for the next run
             raise
         finally:
+            gc.unfreeze()
             self._flush_output()
             if self._xero_client is not None:
                 progress = getattr(self._xero_client, "progress", None)

@@ -160,3 +160,27 @@ def test_direct_records_are_the_sdks_records_with_stream_maps(sandbox, tmp_path,
         assert all("Description" not in line["record"] for line in records if line["stream"] == "currencies")
     if case == "flattening":
         assert any("Contact__ContactID" in line["record"] for line in records if line["stream"] == "invoices")
+
+
+def test_the_run_keeps_start_up_objects_out_of_full_collections_and_lets_them_go_after(sandbox, tmp_path):
+    import gc
+
+    from tap_xero.tap import TapXero
+    from tests.capture import CapturedStdout
+
+    frozen_while_writing: list[int] = []
+
+    class Watching(TapXero.message_writer_class):
+        def write_message(self, message) -> None:
+            frozen_while_writing.append(gc.get_freeze_count())
+            super().write_message(message)
+
+    settings = {"access_token": sandbox.issue_access_token(), "api_url": sandbox.api_url,
+                "identity_url": sandbox.base_url, "token_store_path": str(tmp_path / "tokens.json")}
+    tap = TapXero(config=settings, message_writer=Watching())
+    for stream in tap.streams.values():
+        stream.selected = stream.name == "currencies"
+    with contextlib.redirect_stdout(CapturedStdout()):
+        tap.sync_all()
+    assert frozen_while_writing and min(frozen_while_writing) > 0
+    assert gc.get_freeze_count() == 0
