@@ -27,6 +27,7 @@ from singer_sdk.plugin_base import SingerCommand
 
 from tap_xero import errors
 from tap_xero.auth import XeroAuthenticator
+from tap_xero.memory import limit_malloc_arenas
 from tap_xero.output import XeroWriter
 from tap_xero.scopes import drop_ungranted_streams
 from tap_xero.settings import CONFIG_SCHEMA, XeroSettings, merge_sources
@@ -58,6 +59,7 @@ class XeroCommand(SingerCommand):
 
     def main(self, args: Sequence[str] | None = None, *more: Any, **kwargs: Any) -> Any:  # noqa: ANN401
         arguments = list(sys.argv[1:] if args is None else args)
+        limit_malloc_arenas()  # before any thread starts (memory.py)
         if arguments[:1] == ["auth"]:
             from tap_xero.auth_cli import main as auth_main
 
