@@ -57,6 +57,8 @@ class XeroCommand(SingerCommand):
     """The SDK's command, plus ``tap-xero auth ...`` (the connect helper), and expected errors as one
     redacted log line and their exit status instead of a traceback."""
 
+    ends_process = False  # True while the console command runs: the process exits after it
+
     def main(self, args: Sequence[str] | None = None, *more: Any, **kwargs: Any) -> Any:  # noqa: ANN401
         arguments = list(sys.argv[1:] if args is None else args)
         limit_malloc_arenas()  # before any thread starts (memory.py)
@@ -64,12 +66,15 @@ class XeroCommand(SingerCommand):
             from tap_xero.auth_cli import main as auth_main
 
             sys.exit(auth_main(arguments[1:]))
+        XeroCommand.ends_process = True  # see TapXero.sync_all
         try:
             return super().main(arguments, *more, **kwargs)
         except errors.TapXeroError as exc:
             # Parameter callbacks (--discover, --test) run outside invoke(), so catch here.
             self.logger.error("%s", errors.redact(str(exc)))
             sys.exit(exc.exit_code)
+        finally:
+            XeroCommand.ends_process = False
 
 
 class TapXero(Tap):
@@ -214,7 +219,9 @@ class TapXero(Tap):
         # Everything alive now (the SDK and its imports, schemas, catalog, streams: hundreds of thousands
         # of objects) lives as long as the run: kept out of the collector's full passes, which would
         # otherwise walk them again and again while pages are decoded (about a tenth of a small sync's
-        # CPU). Objects are still freed as usual; unfrozen at the end, for callers that go on.
+        # CPU). Objects are still freed as usual. Unfrozen at the end for callers that go on (tests, a
+        # program running the tap in-process); not when the process exits next (the console command),
+        # as the collection at interpreter exit would then walk them all once more.
         gc.freeze()
         try:
             super().sync_all()
@@ -222,7 +229,8 @@ class TapXero(Tap):
             self._state_writer.write_state(self.state)  # resume point for the next run
             raise
         finally:
-            gc.unfreeze()
+            if not XeroCommand.ends_process:
+                gc.unfreeze()
             self._flush_output()
             if self._xero_client is not None:
                 progress = getattr(self._xero_client, "progress", None)
