@@ -259,6 +259,7 @@ def test_seeded_fault_loop(make_sandbox, tmp_path_factory):
         sb.stop()
         iterations += 1
         seed += 1
+    print(f"fault loop: {iterations} iterations ({kills} with a kill -9), seeds {FIRST_SEED}..{seed - 1}")
     assert iterations >= 5 and kills >= 1
 
 
