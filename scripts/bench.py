@@ -284,7 +284,7 @@ class TapRun:
 
 
 def run_piped(command: list[str], workdir: Path, label: str,
-              profile_to: Path | None = None) -> tuple[dict, float, float, float, int]:
+              profile_to: Path | None = None, env: dict | None = None) -> tuple[dict, float, float, float, int]:
     """Run ``command`` with stdout piped into the reader process.
 
     Returns (reader summary, wall seconds, CPU seconds, peak RSS MB, exit code). CPU and RSS
@@ -293,7 +293,7 @@ def run_piped(command: list[str], workdir: Path, label: str,
     """
     stderr = open(workdir / f"{label}.stderr", "wb")
     started = time.perf_counter()
-    tap = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, cwd=workdir)
+    tap = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, cwd=workdir, env=env)
     reader = subprocess.Popen([sys.executable, "-c", READER_CODE], stdin=tap.stdout, stdout=subprocess.PIPE)
     tap.stdout.close()  # the reader holds the only read end now
     sampler = None
@@ -317,6 +317,7 @@ class Tap:
     """One tap under test: how to configure, discover, select streams and sync."""
 
     name = ""
+    env: dict[str, str] | None = None  # the environment of its processes (None: the bench's own)
 
     def __init__(self, sandbox: Sandbox, streams: tuple[str, ...], workdir: Path,
                  window_seconds: float | None = None) -> None:
@@ -347,7 +348,7 @@ class Tap:
         """Write the config, discover once (not measured) and select the mix."""
         self.write_config()
         result = subprocess.run(self.command("--config", str(self.config_path), "--discover"),
-                                capture_output=True, cwd=self.workdir, check=False)
+                                capture_output=True, cwd=self.workdir, check=False, env=self.env)
         if result.returncode:
             raise RuntimeError(f"{self.name} --discover failed: {result.stderr.decode()[-2000:]}")
         catalog = json.loads(result.stdout)
@@ -375,7 +376,7 @@ class Tap:
             args += ["--state", str(state_path)]
         self.sandbox.reset_counters()
         summary, wall, cpu, rss, code = run_piped(self.command(*args), self.workdir, f"{self.name}-{kind}",
-                                                  self.profile_path)
+                                                  self.profile_path, self.env)
         if code:
             tail = (self.workdir / f"{self.name}-{kind}.stderr").read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{self.name} {kind} sync exited {code}:\n{tail}")
@@ -428,6 +429,11 @@ class SingerIoTap(Tap):
     name = "singerio"
     tenants_read = 1  # its config takes one tenant_id
 
+    @property
+    def env(self) -> dict[str, str]:
+        """Ours may run from another checkout through PYTHONPATH; that must not shadow its tap_xero."""
+        return foreign_env()
+
     def command(self, *args: str) -> list[str]:
         return [
             str(SINGERIO_VENV / "bin" / "python"), str(SINGERIO_RUNNER),
@@ -443,11 +449,16 @@ class SingerIoTap(Tap):
         self.config_path.write_text(json.dumps(config))
 
 
+def foreign_env() -> dict[str, str]:
+    """The environment for another venv's Python: ours, without PYTHONPATH."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+
+
 def ensure_venv(venv: Path, imports: str, requirements: tuple[str, ...]) -> Path:
     """A venv at ``venv`` where ``import <imports>`` works, made on first use; its Python."""
     python = venv / "bin" / "python"
     if python.exists() and subprocess.run([str(python), "-c", f"import {imports}"],
-                                          capture_output=True).returncode == 0:
+                                          capture_output=True, env=foreign_env()).returncode == 0:
         return python
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], check=True)
