@@ -20,9 +20,10 @@ numbers, keys in the same order, ``None`` fields of the message left out), with 
 from __future__ import annotations
 
 import atexit
+import select
 import sys
 import weakref
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
@@ -98,17 +99,29 @@ class XeroWriter(MsgSpecWriter):
             self.flush()
 
     def flush(self) -> None:
-        """Write what is buffered to stdout."""
+        """Write what is buffered to stdout, all of it."""
         if self._pending:
             data = bytes(self._pending)
             self._pending.clear()
-            sys.stdout.buffer.write(data)
+            write_all(sys.stdout.buffer, data)
         sys.stdout.flush()
 
 
-def now() -> datetime:
-    """The current moment, UTC (``time_extracted``)."""
-    return datetime.now(timezone.utc)
+def write_all(out: Any, data: bytes) -> None:  # noqa: ANN401
+    """Write every byte of ``data`` to ``out``.
+
+    Under ``PYTHONUNBUFFERED`` ``sys.stdout.buffer`` is the raw file: one ``write`` to a pipe may take only
+    part of a large chunk (a signal arriving mid-write, e.g. a profiler attaching), and returns how much;
+    the rest must be written again, or a line is cut. A non-blocking stdout that is full (``None``) is
+    waited for.
+    """
+    view = memoryview(data)
+    while view:
+        written = out.write(view)
+        if written is None:
+            select.select([], [out], [])
+            continue
+        view = view[written:]
 
 
 def direct_record_maps(stream: Any) -> list[tuple[str, Any]] | bool:  # noqa: ANN401

@@ -194,3 +194,34 @@ def test_the_run_keeps_start_up_objects_out_of_full_collections_and_lets_them_go
         assert (gc.get_freeze_count() > 0) is console_command
     finally:
         gc.unfreeze()
+
+
+def test_a_write_that_takes_only_part_of_a_chunk_is_continued():
+    """Under PYTHONUNBUFFERED stdout's buffer is the raw pipe: a write may take part of a chunk."""
+
+    class Trickle(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = bytearray()
+            self.calls = 0
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, chunk) -> int | None:
+            self.calls += 1
+            if self.calls % 3 == 0:
+                return None  # full for a moment (non-blocking)
+            taken = bytes(chunk[:1000])
+            self.data += taken
+            return len(taken)
+
+    out = FakeStdout()
+    out.buffer = Trickle()
+    out.buffer.fileno = lambda: 1  # select() on a writable descriptor returns at once
+    writer = output.XeroWriter()
+    records = [RecordMessage(stream="s", record={"n": n, "text": "y" * 300}) for n in range(100)]
+    with contextlib.redirect_stdout(out):
+        for message in records:
+            writer.write_message(message)
+        writer.flush()
+    assert bytes(out.buffer.data) == written(MsgSpecWriter(), records)
