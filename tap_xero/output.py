@@ -5,16 +5,17 @@
 numbers, keys in the same order, ``None`` fields of the message left out), with three differences in how:
 
 - Messages are collected in one buffer and written to stdout in chunks (``FLUSH_BYTES``), not with one
-  write and one flush per message: a write system call per record cost more than encoding it (under
-  ``PYTHONUNBUFFERED`` every ``sys.stdout.buffer.write`` is a system call). Every message that is not a
+  write and one flush (one system call) per message; under ``PYTHONUNBUFFERED`` stdout's buffer is the
+  raw file, and a chunk it takes only part of is written on (``write_all``). Every message that is not a
   RECORD (STATE, SCHEMA, ACTIVATE_VERSION, BATCH) flushes the buffer, so a STATE is never on stdout
   before the records it follows; a process killed between two STATEs loses only records its next run
   reads again. ``flush()`` is also called at the end of a run (``TapXero``) and at exit.
 - A message is turned into its dictionary directly instead of through ``dataclasses.asdict`` (which
   deep-copies a whole schema or state just to encode it). Only top-level ``None`` fields are left out,
   as ``asdict(..., dict_factory=exclude_null_dict)`` does.
-- A record may also be given as a ready dictionary (``record_message(...)``): no ``RecordMessage``
-  object, no conversion.
+- A record may also be given as its message dictionary (``record_message(...)``, or as
+  ``client.XeroStream._generate_record_messages`` builds it when ``direct_record_maps`` allows): no
+  ``RecordMessage`` object, no conversion.
 """
 
 from __future__ import annotations
@@ -138,8 +139,8 @@ def direct_record_maps(stream: Any) -> list[tuple[str, Any]] | bool:  # noqa: AN
         return False
     if not all(stream.mask.values()):
         return False
-    return [
-        (stream_map.stream_alias,
-         None if type(stream_map) is SameRecordTransform and not stream_map.flattening_enabled else stream_map.transform)
-        for stream_map in stream.stream_maps
-    ]
+    maps = []
+    for stream_map in stream.stream_maps:
+        unchanged = type(stream_map) is SameRecordTransform and not stream_map.flattening_enabled
+        maps.append((stream_map.stream_alias, None if unchanged else stream_map.transform))
+    return maps
