@@ -68,7 +68,6 @@ from typing import Any, ClassVar
 
 import singer_sdk.singerlib as singer
 from singer_sdk import Stream
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_xero import errors, reports, values
