@@ -29,6 +29,17 @@ def _invoices(sb, access_token: str, tenant: str | None = None) -> requests.Resp
     return requests.get(f"{sb.api_url}/Invoices", headers=headers, timeout=10)
 
 
+def _authorize(sb, redirect_uri: str, scope: str, **extra) -> requests.Response:
+    """The consent page's answer (not followed): a 302 to ``redirect_uri`` with a code, or a 400."""
+    return requests.get(f"{sb.base_url}/identity/connect/authorize", params={
+        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri, "scope": scope, **extra,
+    }, allow_redirects=False, timeout=10)
+
+
+def _code(answer: requests.Response) -> str:
+    return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+
+
 @pytest.fixture
 def sb(make_sandbox):
     return make_sandbox(limits=False, scale=20)
@@ -120,10 +131,7 @@ def test_client_credentials_with_a_scope_not_granted_is_invalid_scope(sb):
 
 def test_authorize_redirects_with_code_and_state_then_code_exchanges_once(sb):
     redirect_uri = "http://127.0.0.1:9/callback"
-    answer = requests.get(f"{sb.base_url}/identity/connect/authorize", params={
-        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri,
-        "scope": "offline_access accounting.invoices.read", "state": "xyz",
-    }, allow_redirects=False, timeout=10)
+    answer = _authorize(sb, redirect_uri, "offline_access accounting.invoices.read", state="xyz")
     assert answer.status_code == 302
     location = urlsplit(answer.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == redirect_uri
@@ -132,11 +140,7 @@ def test_authorize_redirects_with_code_and_state_then_code_exchanges_once(sb):
     code = query["code"][0]
     wrong_uri = _token(sb, grant_type="authorization_code", code=code, redirect_uri="http://127.0.0.1:9/other")
     assert wrong_uri.json() == {"error": "invalid_grant"}  # and the code is spent
-    answer = requests.get(f"{sb.base_url}/identity/connect/authorize", params={
-        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri,
-        "scope": "offline_access accounting.invoices.read", "state": "xyz",
-    }, allow_redirects=False, timeout=10)
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    code = _code(_authorize(sb, redirect_uri, "offline_access accounting.invoices.read", state="xyz"))
     tokens = _token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri)
     assert tokens.status_code == 200
     assert tokens.json()["refresh_token"]
@@ -147,11 +151,7 @@ def test_authorize_redirects_with_code_and_state_then_code_exchanges_once(sb):
 
 def test_authorize_without_offline_access_gives_no_refresh_token(sb):
     redirect_uri = "http://127.0.0.1:9/cb"
-    answer = requests.get(f"{sb.base_url}/identity/connect/authorize", params={
-        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri,
-        "scope": "accounting.transactions",
-    }, allow_redirects=False, timeout=10)
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    code = _code(_authorize(sb, redirect_uri, "accounting.transactions"))
     body = _token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri).json()
     assert "refresh_token" not in body and body["access_token"]
     assert "id_token" not in body  # no openid scope
@@ -159,20 +159,14 @@ def test_authorize_without_offline_access_gives_no_refresh_token(sb):
 
 def test_openid_scope_adds_an_id_token(sb):
     redirect_uri = "http://127.0.0.1:9/cb"
-    answer = requests.get(f"{sb.base_url}/identity/connect/authorize", params={
-        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri,
-        "scope": "openid profile email accounting.transactions",
-    }, allow_redirects=False, timeout=10)
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    code = _code(_authorize(sb, redirect_uri, "openid profile email accounting.transactions"))
     body = _token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri).json()
     identity = _claims(body["id_token"])
     assert identity["aud"] == sb.client_id and identity["email"] and identity["xero_userid"]
 
 
 def test_authorize_rejects_unknown_client(sb):
-    answer = requests.get(f"{sb.base_url}/identity/connect/authorize", params={
-        "response_type": "code", "client_id": "nobody", "redirect_uri": "http://127.0.0.1:9/cb", "scope": "openid",
-    }, allow_redirects=False, timeout=10)
+    answer = _authorize(sb, "http://127.0.0.1:9/cb", "openid", client_id="nobody")
     assert answer.status_code == 400 and answer.json() == {"error": "unauthorized_client"}
 
 
@@ -231,11 +225,8 @@ def test_deleting_a_connection_disconnects_that_tenant_for_that_grant(sb):
 
 
 def _pkce_code(sb, redirect_uri: str, challenge: str, method: str = "S256") -> requests.Response:
-    return requests.get(f"{sb.base_url}/identity/connect/authorize", params={
-        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri,
-        "scope": "offline_access accounting.invoices.read", "code_challenge": challenge,
-        "code_challenge_method": method,
-    }, allow_redirects=False, timeout=10)
+    return _authorize(sb, redirect_uri, "offline_access accounting.invoices.read", code_challenge=challenge,
+                      code_challenge_method=method)
 
 
 def _public_token(sb, **form) -> requests.Response:
@@ -250,13 +241,12 @@ def test_pkce_app_exchanges_and_refreshes_without_a_secret(sb):
     verifier = "a-verifier-of-the-app-" + "x" * 30
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
-    answer = _pkce_code(sb, redirect_uri, challenge)
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    code = _code(_pkce_code(sb, redirect_uri, challenge))
     wrong = _public_token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri,
                           code_verifier="not-the-verifier")
     assert wrong.status_code == 400 and wrong.json() == {"error": "invalid_grant"}
 
-    code = parse_qs(urlsplit(_pkce_code(sb, redirect_uri, challenge).headers["Location"]).query)["code"][0]
+    code = _code(_pkce_code(sb, redirect_uri, challenge))
     tokens = _public_token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri,
                            code_verifier=verifier)
     assert tokens.status_code == 200, tokens.text
@@ -267,10 +257,7 @@ def test_pkce_app_exchanges_and_refreshes_without_a_secret(sb):
 
 def test_without_a_secret_only_a_pkce_grant_is_accepted(sb):
     redirect_uri = "http://127.0.0.1:9/callback"
-    plain = requests.get(f"{sb.base_url}/identity/connect/authorize", params={
-        "response_type": "code", "client_id": sb.client_id, "redirect_uri": redirect_uri,
-        "scope": "offline_access accounting.invoices.read"}, allow_redirects=False, timeout=10)
-    code = parse_qs(urlsplit(plain.headers["Location"]).query)["code"][0]
+    code = _code(_authorize(sb, redirect_uri, "offline_access accounting.invoices.read"))
     no_challenge = _public_token(sb, grant_type="authorization_code", code=code, redirect_uri=redirect_uri,
                                  code_verifier="anything")
     assert no_challenge.json() == {"error": "invalid_grant"}  # a code asked for without PKCE needs the secret
