@@ -72,6 +72,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_xero import errors, reports, values
 from tap_xero.endpoints import FIXED_PAGE_SIZE, MAX_PAGE_SIZE, Endpoint, Paging, Report
+from tap_xero.output import direct_record_maps, record_message
 from tap_xero.scopes import stream_scopes
 from tap_xero.paging import (
     Page, Prefetch, ShiftGuard, background_readers, iter_pages, ordered_lookahead, pages_ahead,
@@ -181,8 +182,6 @@ class XeroStream(Stream):
         """
         maps = self._record_maps
         if maps is None:
-            from tap_xero.output import direct_record_maps
-
             maps = self._record_maps = direct_record_maps(self)
         if maps is False:
             return super()._generate_record_messages(record)
@@ -193,12 +192,7 @@ class XeroStream(Stream):
             mapped = record if transform is None else transform(record)
             if mapped is None:
                 continue
-            if version is None:
-                messages.append({"type": "RECORD", "stream": alias, "record": mapped, "time_extracted": now})
-            else:
-                messages.append(
-                    {"type": "RECORD", "stream": alias, "record": mapped, "version": version, "time_extracted": now}
-                )
+            messages.append(record_message(alias, mapped, version, now))
         return messages
 
     # -- query ----------------------------------------------------------------------------------------
