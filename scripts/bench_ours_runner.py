@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bench_runner_args import split_tap_args  # beside this script (sys.path[0])
+
 UNPACED = 10**9  # calls "a minute": never the constraint
 
 
@@ -39,11 +41,7 @@ def pace_limits(window_seconds: float | None, unpaced: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    tap_args: list[str] = []
-    if "--" in argv:
-        split = argv.index("--")
-        argv, tap_args = argv[:split], argv[split + 1:]
+    argv, tap_args = split_tap_args(argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--window-seconds", type=float, help="length of the tap's rate-limit 'minute'")
     parser.add_argument("--unpaced", action="store_true", help="no per-minute pacing (sandbox limits off)")

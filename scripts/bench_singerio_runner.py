@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bench_runner_args import split_tap_args  # beside this script (sys.path[0])
+
 XERO_API_URL = "https://api.xero.com/api.xro/2.0"
 XERO_TOKEN_URL = "https://identity.xero.com/connect/token"
 
@@ -47,11 +49,7 @@ def redirect_xero_urls(api_url: str, token_url: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    tap_args: list[str] = []
-    if "--" in argv:
-        split = argv.index("--")
-        argv, tap_args = argv[:split], argv[split + 1:]
+    argv, tap_args = split_tap_args(argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--api-url", required=True, help="sandbox Accounting API base (…/api.xro/2.0)")
     parser.add_argument("--token-url", required=True, help="sandbox OAuth token endpoint")
