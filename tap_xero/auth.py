@@ -202,6 +202,11 @@ class XeroAuthenticator(OAuthAuthenticator):
         return self.mode != MODE_ACCESS_TOKEN
 
     @property
+    def unrenewable_expiry(self) -> float | None:
+        """When the access token expires if it cannot be renewed (platform mode): the run's deadline. Else None."""
+        return self._expires_at if self.mode == MODE_ACCESS_TOKEN else None
+
+    @property
     def expires_at(self) -> float | None:
         """When the current access token expires (Unix seconds), if known."""
         return self._expires_at

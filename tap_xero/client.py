@@ -27,8 +27,8 @@ re-read in full each run). The tap must list child classes among its streams (th
 ``parent_stream_type``, set here from ``child_tables``).
 
 ``XeroReportStream`` subclass attributes: ``name``, ``primary_keys``, ``report`` (an ``endpoints.Report``):
-one call per calendar month from ``start_date`` (default: 12 months ago) to today, flattened by
-``reports.flatten_report``; full table.
+one row per report line per calendar month over ``report_history_months``, read by
+``report_reader.ReportReader`` (only the months that are new or may have changed, up to twelve a call).
 
 How records are read (one partition per tenant, state per tenant)
 -----------------------------------------------------------------
@@ -54,6 +54,10 @@ How records are read (one partition per tenant, state per tenant)
   the marked window again, emitting only what it has not emitted itself. With nothing changed it costs
   nothing; reads by webhook event IDs wait until no marker is left.
 - Retired endpoints (``endpoint.retired``): a 401/404/410 ends the stream for that tenant with a warning.
+- Refused endpoints (401 AuthorizationUnsuccessful: a tier without Journals, a missing scope): the stream ends
+  for that tenant with one warning and is skipped for a day (gating.py); ScopeError with fail_on_missing_scope.
+- Organisations stopped early (the day limit, ``call_budget``): ``errors.TenantStopped`` ends that tenant's
+  part of the run (``run_facts.RunFacts``); the run goes on with the others and exits 75 at the end (tap.py).
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass, fields
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -70,14 +74,16 @@ import singer_sdk.singerlib as singer
 from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_xero import errors, reports, values
+from tap_xero import errors, gating, values
 from tap_xero.endpoints import FIXED_PAGE_SIZE, MAX_PAGE_SIZE, Endpoint, Paging, Report
 from tap_xero.output import direct_record_maps, record_message
-from tap_xero.scopes import stream_scopes
-from tap_xero.paging import (
-    Page, Prefetch, ShiftGuard, background_readers, iter_pages, ordered_lookahead, pages_ahead,
-)
+from tap_xero.report_reader import ReportReader
+from tap_xero.run_facts import JOURNALS_STREAM
+from tap_xero.scopes import missing_scopes, stream_scopes
 from tap_xero.settings import parse_datetime as parse_setting_datetime
+from tap_xero.paging import (
+    Page, Prefetch, ShiftGuard, background_readers, iter_pages, pages_ahead,
+)
 from tap_xero.webhooks import targeted
 
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
@@ -92,7 +98,6 @@ MAX_TAIL_PASSES = 3
 # {"since": the read's If-Modified-Since (or null), "started": Xero's clock at its first page}. See
 # _tenant_pages: a resumed run reads that window again if records changed after it started.
 READ_MARKER = "interrupted_read"
-DEFAULT_REPORT_MONTHS = 12
 # Tenants read at once by one stream: the one being written and up to three more, fewer when pages are
 # large (paging.background_readers keeps what they hold within paging.BACKGROUND_RECORDS).
 PARALLEL_TENANTS = 4
@@ -288,11 +293,33 @@ class XeroStream(Stream):
 
     def get_records(self, context: dict | None) -> Iterator[dict]:
         assert context is not None, "XeroStream is partitioned by tenant"
-        tenant_id = context["tenant_id"]
         self._write_child_schemas()
+        # With a webhook queue and a baseline, only the records named by queued events are fetched.
+        yield from self._guarded(context, lambda: targeted.tenant_records(self, context, self._tenant_records))
+
+    def _guarded(self, context: dict, read: Callable[[], Iterator[dict]]) -> Iterator[dict]:
+        """The tenant's records from ``read()``, or fewer without failing the run: for an organisation stopped
+        earlier in the run (day limit, call budget), one Xero refuses this endpoint to (gating.py), and a retired
+        endpoint. A stop of this organisation ends only its part of the run; anything else propagates."""
+        tenant_id = context["tenant_id"]
+        facts = self._tap.run_facts
+        if facts.stopped(tenant_id) is not None:
+            return
+        state = self.get_context_state(context)
+        retry_at = gating.next_probe(state, dt.datetime.now(dt.timezone.utc))
+        if retry_at is not None:
+            self.logger.warning(
+                "Stream '%s' skipped for tenant %s: Xero refused it to this app at %s (%s); the tap asks again "
+                "after %s.", self.name, tenant_id, state[gating.STATE_KEY].get("checked_at"),
+                state[gating.STATE_KEY].get("reason"), retry_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+            return
         try:
-            # With a webhook queue and a baseline, only the records named by queued events are fetched.
-            yield from targeted.tenant_records(self, context, self._tenant_records)
+            yield from read()
+        except errors.TenantStopped as stop:
+            facts.stop(stop)
+            self.logger.warning("%s The run goes on with the other organisations.", stop)
+            return
         except (errors.XeroApiError, errors.AuthError) as exc:
             status = getattr(exc, "status", None)
             if self.endpoint is not None and self.endpoint.retired and status in RETIRED_STATUSES:
@@ -301,12 +328,50 @@ class XeroStream(Stream):
                     "most organisations). Deselect the stream to silence this.", self.name, tenant_id, status,
                 )
                 return
-            raise
+            if not isinstance(exc, errors.AuthorizationUnsuccessful):
+                raise
+            self._refused(context, exc)
+            return
         except BaseException:
             self._stop_prefetch()  # the run stops here: no tenant keeps reading in the background
             raise
         finally:
             self.client.progress.stream_done(self.name, tenant_id)
+        if gating.forget(state):
+            self.logger.info("Stream '%s': Xero serves it to tenant %s again.", self.name, tenant_id)
+            self._write_state_now()
+
+    def _refused(self, context: dict, exc: errors.AuthorizationUnsuccessful) -> None:
+        """Xero refused this endpoint to the app (gating.py): one warning and a memory, or ScopeError."""
+        now = dt.datetime.now(dt.timezone.utc)
+        granted = self._tap.authenticator.granted_scopes()
+        scope_held = None if granted is None else not missing_scopes(stream_scopes(self), granted)
+        path = exc.path or getattr(self.endpoint or getattr(self, "report", None), "path", self.name)
+        message = gating.explain(
+            self.name, context["tenant_id"], path, scope_held=scope_held, retry_at=now + gating.PROBE_INTERVAL
+        )
+        if self.config.get("fail_on_missing_scope"):
+            raise errors.ScopeError(message.split(". The run goes on")[0] + ".") from None
+        self.remember_refusal(context, now)
+        self.logger.warning("%s", message)
+
+    def remember_refusal(self, context: dict, now: dt.datetime | None = None) -> None:
+        """Remember that Xero refused this stream for the tenant (so the next runs skip it for a day)."""
+        gating.remember(self.get_context_state(context), now or dt.datetime.now(dt.timezone.utc),
+                        "AuthorizationUnsuccessful")
+        self._write_state_now()
+
+    def refused_for(self, tenant_id: str) -> bool:
+        """Whether Xero refused this stream for the tenant within the last day (read-only)."""
+        state = self._tap.state.get("bookmarks", {}).get(self.name, {})
+        for partition in state.get("partitions", ()):
+            if partition.get("context", {}).get("tenant_id") == tenant_id:
+                return gating.next_probe(partition, dt.datetime.now(dt.timezone.utc)) is not None
+        return False
+
+    def _write_state_now(self) -> None:
+        self.state_manager.is_flushed = False
+        self._write_state_message()
 
     def _prepare(self, record: dict, tenant_id: str) -> dict:
         self._convert(record)
@@ -329,8 +394,13 @@ class XeroStream(Stream):
             )
             following = ids[ids.index(tenant_id) + 1: ids.index(tenant_id) + 1 + readers]
             for other in following:
-                # A tenant that reads by webhook event IDs gets no collection pages fetched ahead.
-                if other not in self._prefetch and targeted.targeted_start(self, {"tenant_id": other}) is None:
+                # A tenant that reads by webhook event IDs gets no collection pages fetched ahead, nor one that
+                # is stopped or refused this stream.
+                if other in self._prefetch or self._tap.run_facts.stopped(other) is not None:
+                    continue
+                if self.refused_for(other):
+                    continue
+                if targeted.targeted_start(self, {"tenant_id": other}) is None:
                     # State is read here, on the writing thread; the producer only reads Xero.
                     start = self._query_start({"tenant_id": other})
                     self._prefetch[other] = Prefetch(self._tenant_pages(other, *start), PREFETCH_PAGES)
@@ -379,6 +449,8 @@ class XeroStream(Stream):
         # read keeps the marker of the read it resumes, whose window may still hide a skipped record.
         marker = self.get_context_state(context).get(READ_MARKER) if save_state and self._guards_shifts else None
         since = self._start(context)  # before this read moves the bookmark
+        facts, guard = self._tap.run_facts, self.client.guard
+        facts.read_started(self.name, tenant_id, bookmark if isinstance(bookmark, int) else 0)
         pages = self._pages_for(tenant_id, context)
         try:
             for page in pages:
@@ -387,6 +459,7 @@ class XeroStream(Stream):
                         child.write_rows(record, tenant_id)
                     yield record
                 # Every record of the page is written: a safe point for sorted streams.
+                facts.observe_page(self.name, tenant_id, page.records)
                 bookmark = self._advance(bookmark, page.records)
                 if save_state and sorted_pages:
                     if marker is None and self._guards_shifts:
@@ -398,11 +471,13 @@ class XeroStream(Stream):
                 progress.page_done(
                     self.name, tenant_id, records=len(page.records), page=page.number, page_count=page.page_count
                 )
+                guard.check_stop()  # a SIGTERM stops here, with this page's state saved
         finally:
             if isinstance(pages, Prefetch):
                 pages.close()
         if save_state:
             self._save_bookmark(context, bookmark)
+        facts.read_complete(self.name, tenant_id)
 
     def _window(self, start: dt.datetime | None) -> tuple[dt.datetime | None, str | None]:
         """(If-Modified-Since, client-side floor) of a read from ``start``: endpoints that ignore the header
@@ -613,38 +688,27 @@ class XeroReportStream(XeroStream):
 
     report: ClassVar[Report | None] = None
 
-    def _first_month(self) -> dt.date:
-        start = parse_setting_datetime(self.config.get("start_date"))
-        if start is not None:
-            return start.date()
-        today = dt.datetime.now(dt.timezone.utc).date()
-        months_back = today.year * 12 + today.month - 1 - DEFAULT_REPORT_MONTHS
-        return dt.date(months_back // 12, months_back % 12 + 1, 1)
-
     def get_records(self, context: dict | None) -> Iterator[dict]:
         assert context is not None and self.report is not None
+        yield from self._guarded(context, lambda: self._report_rows(context))
+
+    def _report_rows(self, context: dict) -> Iterator[dict]:
+        assert self.report is not None
         tenant_id = context["tenant_id"]
-        report = self.report
-        client = self.client
-        periods = reports.monthly_periods(self._first_month(), dt.datetime.now(dt.timezone.utc).date())
-
-        def fetch(index: int) -> dict:
-            return client.get_json(tenant_id, report.path, reports.report_params(report, periods[index]))
-
-        client.progress.start(self.name, tenant_id)
-        calls = ordered_lookahead(fetch, range(len(periods)), client.executor, client.max_concurrent_per_tenant)
-        try:
-            for index, body in enumerate(calls):
-                count = 0
-                for element in body.get("Reports") or []:
-                    for row in reports.flatten_report(
-                        element, tenant_id=tenant_id, report_name=report.name, period=periods[index]
-                    ):
-                        self._convert(row)
-                        count += 1
-                        yield row
-                client.progress.page_done(
-                    self.name, tenant_id, records=count, page=index + 1, page_count=len(periods)
-                )
-        finally:
-            client.progress.stream_done(self.name, tenant_id)
+        settings = self._tap.settings
+        journals = self._tap.streams.get(JOURNALS_STREAM)
+        granted = self._tap.authenticator.granted_scopes()
+        journals_allowed = (
+            isinstance(journals, XeroStream) and not journals.refused_for(tenant_id)
+            and not missing_scopes(stream_scopes(journals), granted)
+        )
+        reader = ReportReader(
+            self.report, tenant_id, stream_name=self.name, client=self.client, facts=self._tap.run_facts,
+            state=self.get_context_state(context), save_state=self._write_state_now,
+            history_months=settings.report_history_months, reread_months=settings.report_reread_months,
+            journals_allowed=journals_allowed,
+            on_journals_refused=lambda: journals.remember_refusal({"tenant_id": tenant_id}),  # type: ignore[union-attr]
+            convert=self._convert, logger=self.logger, now=dt.datetime.now(dt.timezone.utc),
+        )
+        self.client.progress.start(self.name, tenant_id)
+        yield from reader.rows()

@@ -198,6 +198,16 @@ BY_ENVELOPE: dict[str, Endpoint] = {e.envelope_key: e for e in ENDPOINTS}
 BY_PATH: dict[str, Endpoint] = {e.path: e for e in ENDPOINTS}
 
 
+class PeriodColumns(str, enum.Enum):
+    """How a report answers several periods in one call (its ``periods`` and ``timeframe`` parameters)."""
+
+    COMPARISONS = "comparisons"  # periods=N adds N earlier periods (timeframe=MONTH): N+1 columns, newest first
+    COUNT = "count"  # periods=N columns from the month of ``date`` on (timeframe=1, months), oldest first
+
+
+MAX_PERIOD_COLUMNS = 12  # ProfitAndLoss: periods=11 gives twelve monthly columns; BudgetSummary: periods=12
+
+
 @dataclass(frozen=True)
 class Report:
     """One report under /Reports/{name}; envelope "Reports", rows of Rows/Cells."""
@@ -205,6 +215,9 @@ class Report:
     name: str  # path segment and ReportID, e.g. "BalanceSheet"
     granular_scope: str  # e.g. "accounting.reports.balancesheet.read"
     date_params: tuple[str, ...]  # how the period is asked for: ("date",) or ("FromDate", "ToDate")
+    columns: PeriodColumns | None = None  # None: one period a call
+    balances: bool = True  # a month's figures depend on every earlier posting (balances), not only the month's
+    from_postings: bool = True  # figures are sums of journal lines (BudgetSummary's are the budget's)
 
     @property
     def path(self) -> str:
@@ -214,14 +227,24 @@ class Report:
     def scopes(self) -> tuple[str, ...]:
         return ("accounting.reports.read", self.granular_scope)
 
+    @property
+    def months_per_call(self) -> int:
+        return MAX_PERIOD_COLUMNS if self.columns is not None else 1
+
 
 REPORTS: tuple[Report, ...] = (
-    Report("BalanceSheet", "accounting.reports.balancesheet.read", ("date",)),
-    Report("ProfitAndLoss", "accounting.reports.profitandloss.read", ("fromDate", "toDate")),
+    Report("BalanceSheet", "accounting.reports.balancesheet.read", ("date",), PeriodColumns.COMPARISONS),
+    Report(
+        "ProfitAndLoss", "accounting.reports.profitandloss.read", ("fromDate", "toDate"), PeriodColumns.COMPARISONS,
+        balances=False,
+    ),
     Report("TrialBalance", "accounting.reports.trialbalance.read", ("date",)),
-    Report("BankSummary", "accounting.reports.banksummary.read", ("fromDate", "toDate")),
-    Report("BudgetSummary", "accounting.reports.budgetsummary.read", ("date",)),
-    Report("ExecutiveSummary", "accounting.reports.executivesummary.read", ("date",)),
+    Report("BankSummary", "accounting.reports.banksummary.read", ("fromDate", "toDate")),  # opening balances
+    Report(
+        "BudgetSummary", "accounting.reports.budgetsummary.read", ("date",), PeriodColumns.COUNT,
+        balances=False, from_postings=False,
+    ),
+    Report("ExecutiveSummary", "accounting.reports.executivesummary.read", ("date",)),  # closing balances
 )
 REPORTS_BY_NAME: dict[str, Report] = {r.name: r for r in REPORTS}
 

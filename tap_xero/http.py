@@ -7,7 +7,10 @@ What every call gets, in this order:
 
 1. The limiter (``limits.Limits``): waits for one of the tenant's concurrent slots and for the tenant's and
    the app's minute allowance (proactive, from X-MinLimit-Remaining / X-AppMinLimit-Remaining); refuses a
-   call when X-DayLimit-Remaining already said 0.
+   call when X-DayLimit-Remaining already said 0 (``errors.DayLimitReached``) or when the run's
+   ``call_budget`` for the tenant is spent (``errors.CallBudgetReached``). While it waits, and right before
+   the call is sent, the ``run_guard.RunGuard`` may stop the run (a stop request, or a token that cannot be
+   renewed and would expire before the call could finish).
 2. ``Authorization: Bearer`` from ``authenticator.bearer_token()`` and, when
    ``authenticator.sends_tenant_header``, ``xero-tenant-id``. A timeout on every request.
 3. The answer:
@@ -17,15 +20,18 @@ What every call gets, in this order:
    - 429 day (X-Rate-Limit-Problem: day, or a Retry-After over an hour): ``errors.DayLimitReached``.
    - 401: one ``authenticator.on_unauthorized(rejected_token)`` (a renewal, unless another thread just
      renewed) and one retry, for each 401, up to ``MAX_RENEWALS_PER_CALL`` for one call; beyond that, or
-     when a renewal cannot help, ``errors.AuthError`` (with ``.status = 401``). A run survives any number
-     of expiries. A 401 whose detail is
-     ``AuthorizationUnsuccessful`` (missing scope, plan without access) is not a token problem: no
-     refresh, ``errors.XeroApiError`` with status 401.
+     when the token cannot be renewed (a platform token), ``errors.AuthError`` (with ``.status = 401``)
+     whose message says which of the two happened. A run survives any number of expiries. A 401 whose
+     detail is ``AuthorizationUnsuccessful`` (a missing scope, or an app tier without access: Journals
+     need Xero's Advanced tier) is not a token problem: no refresh, ``errors.AuthorizationUnsuccessful``.
    - 5xx (503 maintenance in plain text too), 408, connection resets, timeouts, truncated or invalid JSON:
      retried with exponential backoff and full jitter (the ``backoff`` library) until ``max_retry_seconds``
      have passed since the first attempt; then ``errors.XeroApiError``.
    - 400: ``errors.XeroApiError`` carrying Xero's own validation messages.
    - 403, 404, 410 and the rest: ``errors.XeroApiError`` with a message that says what to do.
+
+Every call asks for gzip (Xero bills egress by the GB above a tier's allowance); the bytes received on the
+wire are counted per tenant for the progress lines and the summary.
 
 Thread-safe: one ``requests.Session`` per thread (connection pooling without sharing a session across
 threads). ``client.executor`` is the thread pool the page look-ahead runs on; the limiter, not the pool
@@ -50,6 +56,7 @@ import urllib3
 from tap_xero import errors
 from tap_xero.limits import APP_PER_MINUTE, TENANT_CONCURRENCY, TENANT_PER_MINUTE, Limits
 from tap_xero.progress import Progress
+from tap_xero.run_guard import RunGuard
 
 USER_AGENT = "tap-xero"
 DAY_RETRY_AFTER_THRESHOLD = 3600  # a Retry-After longer than this is the day limit, whatever the header says
@@ -169,6 +176,8 @@ class XeroClient:
         max_rate_limited: int = 20,
         max_workers: int = 16,
         limits: Limits | None = None,
+        guard: RunGuard | None = None,
+        call_budget: int | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.authenticator = authenticator
@@ -178,10 +187,13 @@ class XeroClient:
         self.max_retry_seconds = max_retry_seconds
         self.max_rate_limited = max_rate_limited
         self.max_workers = max_workers
+        self.guard = guard or RunGuard(call_seconds=timeout)
         self.limits = limits or Limits(
             max_concurrent_per_tenant=max_concurrent_per_tenant,
             per_minute_per_tenant=per_minute_per_tenant,
             app_per_minute=app_per_minute,
+            call_budget=call_budget,
+            before_call=self.guard.check,
         )
         self.progress = Progress(self.limits)
         self.retries = 0  # transient failures retried, for the summary
@@ -244,7 +256,9 @@ class XeroClient:
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
-            session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+            session.headers.update(
+                {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": USER_AGENT}
+            )
             # The environment's proxy and CA-bundle settings, read once for the API's host: requests
             # would otherwise scan os.environ and look for ~/.netrc on every call (a third of its own CPU
             # per call). A .netrc entry is never wanted here: it would replace the Bearer header.
@@ -286,6 +300,7 @@ class XeroClient:
                     body = _read_body(response)
                 except (requests.ConnectionError, requests.Timeout) as exc:
                     raise TransientError(type(exc).__name__) from None
+            self.progress.add_bytes(tenant_id, response.raw.tell() or len(body))
             self.limits.observe(tenant_id, response.headers)
             status = response.status_code
 
@@ -317,26 +332,38 @@ class XeroClient:
             if status == 401:
                 detail = _xero_message(body)
                 if "AuthorizationUnsuccessful" in detail:
-                    raise errors.XeroApiError(
+                    raise errors.AuthorizationUnsuccessful(
                         "Xero says the connection may not read this (AuthorizationUnsuccessful): the token lacks "
-                        "the scope, or the organisation's plan does not include it",
+                        "the scope, or the app's Xero pricing tier does not include it",
                         status=401, path=path,
                     )
-                if renewals < self.MAX_RENEWALS_PER_CALL:
+                if renewals < self.MAX_RENEWALS_PER_CALL and self.authenticator.on_unauthorized(token):
                     renewals += 1
-                    if self.authenticator.on_unauthorized(token):
-                        continue
-                error = errors.AuthError(
-                    f"Xero rejected the access token ({errors.redact(detail)}) even after a refresh: "
-                    "reconnect the Xero connection or renew the credentials"
-                )
-                error.status = 401  # type: ignore[attr-defined]
-                raise error
+                    continue
+                raise self._token_refused(detail, renewals)
 
             if status >= 500 or status == 408:
                 raise TransientError(f"HTTP {status}: {errors.redact(_xero_message(body))[:200]}")
 
             raise self._api_error(status, tenant_id, path, body)
+
+    @staticmethod
+    def _token_refused(detail: str, renewals: int) -> errors.AuthError:
+        """The 401 that ends a run: say whether the token was renewed, never claim a renewal that did not happen."""
+        if renewals:
+            message = (
+                f"Xero rejected the access token ({errors.redact(detail)}) even after {renewals} renewal(s): "
+                "reconnect the Xero connection or renew the credentials"
+            )
+        else:
+            message = (
+                f"Xero rejected the access token ({errors.redact(detail)}) and it cannot be renewed: there is no "
+                "refresh token (a platform's access token). Start the run with a fresh token, or configure "
+                "refresh_token with client_id and client_secret"
+            )
+        error = errors.AuthError(message)
+        error.status = 401  # type: ignore[attr-defined]
+        return error
 
     @staticmethod
     def _api_error(status: int, tenant_id: str, path: str, body: bytes) -> errors.XeroApiError:

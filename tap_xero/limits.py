@@ -15,7 +15,11 @@ same app may be spending the same allowance.
   ``Limits.observe(tenant_id, headers)`` reads the X-*Limit-Remaining headers.
   It also counts calls and remembers ``X-DayLimit-Remaining`` for the progress
   summary, and raises ``errors.DayLimitReached`` before a call that Xero has
-  already said cannot succeed today.
+  already said cannot succeed today, and ``errors.CallBudgetReached`` before a
+  call beyond the run's own allowance per tenant (setting ``call_budget``).
+  ``before_call`` (``run_guard.RunGuard.check``) is called while a call waits for
+  an allowance (at least once a second) and right before it is counted: a stop
+  request or a token deadline ends the wait at once and nothing is counted.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ TENANT_CONCURRENCY = 5
 TENANT_PER_MINUTE = 60
 APP_PER_MINUTE = 10_000
 COUNTING_LAG = 0.01  # of a window (0.6 s a minute): between our starting a call and Xero counting it
+CHECK_EVERY_SECONDS = 1.0  # a waiting call looks at ``before_call`` this often
 
 
 class RateWindow:
@@ -89,8 +94,8 @@ class RateWindow:
         with self._cond:
             return max(self._wait_seconds(self._clock()), 0.0)
 
-    def acquire(self) -> float:
-        """Block until a call may start; returns the seconds spent waiting."""
+    def acquire(self, check: Callable[[], None] | None = None) -> float:
+        """Block until a call may start; returns the seconds spent waiting. ``check`` may end the wait (raise)."""
         begun = self._clock()
         with self._cond:
             while True:
@@ -98,6 +103,9 @@ class RateWindow:
                 wait = self._wait_seconds(now)
                 if wait == 0:
                     break
+                if check is not None:
+                    check()
+                    wait = CHECK_EVERY_SECONDS if wait < 0 else min(wait, CHECK_EVERY_SECONDS)
                 self._cond.wait(None if wait < 0 else wait)
             self._in_flight += 1
             self._started.append(self._clock())
@@ -156,8 +164,12 @@ class Limits:
         app_per_minute: int = APP_PER_MINUTE,
         clock: Callable[[], float] = time.monotonic,
         window_seconds: float = WINDOW_SECONDS,
+        call_budget: int | None = None,
+        before_call: Callable[[], None] | None = None,
     ) -> None:
         self.max_concurrent_per_tenant = max_concurrent_per_tenant
+        self.call_budget = call_budget
+        self.before_call = before_call
         self.window_seconds = window_seconds
         self.per_minute_per_tenant = per_minute_per_tenant
         self._clock = clock
@@ -165,6 +177,7 @@ class Limits:
         self._tenants: dict[str, RateWindow] = {}
         self._lock = threading.Lock()
         self.calls: collections.Counter[str] = collections.Counter()  # calls made, per tenant
+        self._claimed: collections.Counter[str] = collections.Counter()  # calls made or about to be, per tenant
         self.day_left: dict[str, int] = {}  # X-DayLimit-Remaining, per tenant
         self.waited_seconds = 0.0  # total time calls waited for an allowance
 
@@ -184,13 +197,12 @@ class Limits:
         """Hold one call's allowance for ``tenant_id`` (and the app) for the duration of the block."""
         if self.day_left.get(tenant_id, 1) <= 0:
             raise errors.DayLimitReached(tenant_id, None)
-        window = self.tenant(tenant_id)
-        # The tenant first: never hold app allowance while waiting on one tenant's window.
-        waited = window.acquire()
+        self._claim(tenant_id)
         try:
-            waited += self.app.acquire()
+            waited = self._acquire(tenant_id)
         except BaseException:
-            window.release()
+            with self._lock:
+                self._claimed[tenant_id] -= 1
             raise
         with self._lock:
             self.calls[tenant_id] += 1
@@ -199,7 +211,34 @@ class Limits:
             yield
         finally:
             self.app.release()
+            self.tenant(tenant_id).release()
+
+    def _acquire(self, tenant_id: str) -> float:
+        """Wait for the tenant's and the app's allowances (the tenant first: never hold app allowance while
+        waiting on one tenant's window); then ``before_call`` has the last word. Seconds waited."""
+        window = self.tenant(tenant_id)
+        check = self.before_call
+        waited = window.acquire(check)
+        try:
+            waited += self.app.acquire(check)
+        except BaseException:
             window.release()
+            raise
+        if check is not None:
+            try:
+                check()
+            except BaseException:
+                self.app.release()
+                window.release()
+                raise
+        return waited
+
+    def _claim(self, tenant_id: str) -> None:
+        """Count a call against the run's budget for ``tenant_id`` before it waits (atomic across threads)."""
+        with self._lock:
+            if self.call_budget is not None and self._claimed[tenant_id] >= self.call_budget:
+                raise errors.CallBudgetReached(tenant_id, self.call_budget)
+            self._claimed[tenant_id] += 1
 
     def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
         """Read Xero's X-*Limit-Remaining headers from a response for ``tenant_id``."""

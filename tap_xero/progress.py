@@ -8,10 +8,11 @@
 A progress line (at most every ``interval`` seconds per stream and tenant, and only once a sync has
 lasted that long, so short syncs stay quiet):
 
-    progress invoices [tenant 5f3c…]: 12000 records, page 12/40, 58 calls/min, ETA 0:00:31
+    progress invoices [tenant 5f3c…]: 12000 records, page 12/40, 58 calls/min, 41.2 MB received, ETA 0:00:31
 
-The summary: records per stream and tenant, API calls used per tenant, and the calls Xero says are left
-today (X-DayLimit-Remaining).
+The summary: records per stream and tenant, API calls used per tenant, the calls Xero says are left
+today (X-DayLimit-Remaining), and the bytes received per tenant (as they crossed the wire, compressed:
+Xero bills egress above a tier's monthly allowance).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from tap_xero.limits import Limits
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB"
 
 
 @dataclass
@@ -43,6 +48,7 @@ class Progress:
     out: TextIO | None = None  # None: sys.stderr at the time of writing
     clock: Callable[[], float] = time.monotonic
     records: collections.Counter = field(default_factory=collections.Counter)  # (stream, tenant) -> records
+    received_bytes: collections.Counter = field(default_factory=collections.Counter)  # tenant -> bytes on the wire
     _runs: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -80,6 +86,11 @@ class Progress:
         with self._lock:
             self._runs.pop((stream, tenant_id), None)
 
+    def add_bytes(self, tenant_id: str, count: int) -> None:
+        """Count a response body as received from Xero (its size on the wire)."""
+        with self._lock:
+            self.received_bytes[tenant_id] += count
+
     def add_records(self, stream: str, tenant_id: str, count: int) -> None:
         """Count rows emitted outside paging (child tables, report lines)."""
         with self._lock:
@@ -90,7 +101,7 @@ class Progress:
         text = f"progress {stream} [tenant {tenant_id}]: {run.records} records, page {run.pages}"
         if run.page_count:
             text += f"/{run.page_count}"
-        text += f", {calls} calls/min"
+        text += f", {calls} calls/min, {_megabytes(self.received_bytes[tenant_id])} received"
         if run.page_count and run.pages:
             elapsed = now - run.started
             left = max(run.page_count - run.pages, 0) * elapsed / run.pages
@@ -109,9 +120,12 @@ class Progress:
                 left_text = "unknown" if left is None else str(left)
                 lines.append(
                     f"  API calls [tenant {tenant_id}]: {self.limits.calls.get(tenant_id, 0)} used, "
-                    f"{left_text} left today"
+                    f"{left_text} left today, {_megabytes(self.received_bytes[tenant_id])} received"
                 )
-            lines.append(f"  API calls in total: {sum(self.limits.calls.values())}")
+            lines.append(
+                f"  API calls in total: {sum(self.limits.calls.values())}, "
+                f"{_megabytes(sum(self.received_bytes.values()))} received"
+            )
         return "\n".join(lines)
 
     def write_summary(self) -> None:

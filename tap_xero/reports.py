@@ -9,6 +9,14 @@ period into one row per report line, keyed by
 (the schema is declared in ``scripts/generate_schemas.py``; docs/streams.md
 explains the key). Numbers are parsed as ``Decimal`` so they reach the target
 exactly. Pure functions: no HTTP, no SDK.
+
+Reports that take ``periods`` (``endpoints.Report.columns``) answer up to twelve
+months in one call, one value column per month. ``flatten_report`` with
+``column_periods`` gives the rows of each column's month exactly as a one-month
+answer gives them: the column's own value and cell, and account lines with no
+value in that month left out (Xero leaves them out of a one-month answer), so the
+rows do not depend on how the months were fetched. ``multi_period_params`` and
+``column_periods`` say how to ask for a run of months and which column is which.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterator
 
-from tap_xero.endpoints import Report
+from tap_xero.endpoints import PeriodColumns, Report
 
 # Cell attribute ids that carry the line's AccountID (BankSummary says "accountID").
 ACCOUNT_ATTRIBUTE_IDS = frozenset({"account", "accountid"})
@@ -55,6 +63,33 @@ def report_params(report: Report, period: Period) -> dict[str, str]:
         return {report.date_params[0]: period.end.isoformat()}
     from_param, to_param = report.date_params
     return {from_param: period.start.isoformat(), to_param: period.end.isoformat()}
+
+
+def month_period(month: dt.date) -> Period:
+    """The calendar month starting at ``month`` (its first day)."""
+    return Period(month, dt.date(month.year, month.month, calendar.monthrange(month.year, month.month)[1]))
+
+
+def multi_period_params(report: Report, months: list[dt.date]) -> dict[str, Any]:
+    """Query parameters asking ``report`` for the consecutive ``months`` (oldest first) in one call."""
+    first, last = month_period(months[0]), month_period(months[-1])
+    if report.columns is PeriodColumns.COUNT:  # BudgetSummary: columns from ``date`` on, oldest first
+        return {report.date_params[0]: first.end.isoformat(), "periods": len(months), "timeframe": 1}
+    params: dict[str, Any] = dict(report_params(report, last))  # the newest month, then earlier ones
+    if len(months) > 1:
+        params.update({"periods": len(months) - 1, "timeframe": "MONTH"})
+    return params
+
+
+def column_periods(report: Report, months: list[dt.date]) -> list[Period]:
+    """The month of each value column of the answer to ``multi_period_params(report, months)``."""
+    ordered = months if report.columns is PeriodColumns.COUNT else list(reversed(months))
+    return [month_period(month) for month in ordered]
+
+
+def value_columns(report: dict) -> int:
+    """How many value columns an answer has (its header's cells after the first)."""
+    return len(_header_titles(report.get("Rows") or []))
 
 
 def parse_amount(text: Any) -> Decimal | None:
@@ -102,17 +137,22 @@ def flatten_report(
     *,
     tenant_id: str,
     report_name: str,
-    period: Period,
+    period: Period | None = None,
+    column_periods: list[Period] | None = None,
     tracking_option: str = "",
 ) -> list[dict]:
-    """One row per line of ``report`` (one element of Xero's ``Reports`` list) for ``period``."""
+    """One row per line of ``report`` (one element of Xero's ``Reports`` list).
+
+    Either for one ``period``, every cell of a line in its ``columns``; or, with ``column_periods``, one
+    row per line per value column, the column's month taken from ``column_periods`` (module docstring).
+    """
     rows = report.get("Rows") or []
     titles = _header_titles(rows)
     common = {
         "tenant_id": tenant_id,
         "report_name": report_name,
-        "period_start": period.start.isoformat(),
-        "period_end": period.end.isoformat(),
+        "period_start": None,
+        "period_end": None,
         "tracking_option": tracking_option,
         "report_id": report.get("ReportID"),
         "report_title": report.get("ReportTitle"),
@@ -120,30 +160,50 @@ def flatten_report(
         "report_date": report.get("ReportDate"),
         "report_updated_utc": report.get("UpdatedDateUTC"),
     }
+    lines = list(_lines(rows, ""))
+    if column_periods is None:
+        assert period is not None, "flatten_report needs a period or column_periods"
+        return _rows(lines, common, period, titles, column=None)
+    out: list[dict] = []
+    for index, column_period in enumerate(column_periods):
+        out += _rows(lines, common, column_period, titles, column=index)
+    return out
+
+
+def _rows(
+    lines: list[tuple[str, dict]], common: dict, period: Period, titles: list[str], column: int | None
+) -> list[dict]:
+    """The rows of one period: every cell of each line (``column`` None), or only value column ``column``,
+    leaving out account lines with no value there."""
     out: list[dict] = []
     keys_seen: dict[tuple[str, str], int] = {}
     positions: dict[str, int] = {}
-    for section, row in _lines(rows, ""):
+    for section, row in lines:
         cells = row.get("Cells") or []
         row_title = str(cells[0].get("Value") or "") if cells else ""
         account_id = _account_id(cells)
+        indexes = range(len(cells) - 1) if column is None else [column]
+        columns = [
+            {
+                "index": position,
+                "title": titles[index] if index < len(titles) else None,
+                "value": parse_amount(cells[index + 1].get("Value")) if index + 1 < len(cells) else None,
+                "text": cells[index + 1].get("Value") if index + 1 < len(cells) else None,
+            }
+            for position, index in enumerate(indexes)
+        ]
+        if column is not None and account_id and not (columns[0]["value"] or 0):
+            continue  # an account with nothing in this month: absent from a one-month answer
         base_key = account_id or row_title
         seen = keys_seen.get((section, base_key), 0) + 1
         keys_seen[(section, base_key)] = seen
-        columns = [
-            {
-                "index": index,
-                "title": titles[index] if index < len(titles) else None,
-                "value": parse_amount(cell.get("Value")),
-                "text": cell.get("Value"),
-            }
-            for index, cell in enumerate(cells[1:])
-        ]
         index_in_section = positions.get(section, 0)
         positions[section] = index_in_section + 1
         out.append(
             {
-                **common,
+                **common,  # its period keys keep their place in the row, filled in here
+                "period_start": period.start.isoformat(),
+                "period_end": period.end.isoformat(),
                 "section": section,
                 "line_key": base_key if seen == 1 else f"{base_key}#{seen}",
                 "row_type": row.get("RowType"),

@@ -35,6 +35,13 @@ DEFAULT_API_URL = "https://api.xero.com/api.xro/2.0"
 DEFAULT_IDENTITY_URL = "https://identity.xero.com"
 XERO_AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
 MAX_CONCURRENT_PER_TENANT = 5  # Xero's per-tenant cap on concurrent calls
+# Reports: two financial years of monthly history (the current and the previous year, which year-on-year
+# comparisons need) unless asked for more; start_date rules the records, not the reports.
+DEFAULT_REPORT_HISTORY_MONTHS = 24
+# Without journals to say which months changed, the current month and the two before it (a quarter, a VAT or
+# GST period still being reconciled) are read again on every run; every month is read once more when it locks.
+DEFAULT_REPORT_REREAD_MONTHS = 3
+MAX_REPORT_MONTHS = 600
 
 MODE_ACCESS_TOKEN = "access_token"
 MODE_REFRESH_TOKEN = "refresh_token"
@@ -169,6 +176,25 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         "fail_on_missing_scope", th.BooleanType, default=False,
         description="Stop with an error when a selected stream's scope is not granted, instead of skipping "
         "that stream with a warning.",
+    ),
+    th.Property(
+        "call_budget", th.IntegerType,
+        description="Most API calls one run may spend on each organisation (Xero allows 5,000 a day per "
+        "organisation, 1,000 on the Starter tier; an hourly schedule spends 24 runs' worth). When an organisation "
+        "reaches it, the run stops reading it at a safe point with its state saved, goes on with the others, and "
+        "exits 75; the next run resumes. Default: no budget.",
+    ),
+    th.Property(
+        "report_history_months", th.IntegerType, default=DEFAULT_REPORT_HISTORY_MONTHS,
+        description="Months of report history (the current month and the ones before it), independent of "
+        "start_date. Default 24: the current and previous financial year.",
+    ),
+    th.Property(
+        "report_reread_months", th.IntegerType, default=DEFAULT_REPORT_REREAD_MONTHS,
+        description="When Xero cannot say which report months changed (no Journals: a tier below Advanced, or no "
+        "journals scope), the latest months read again on every run (the current month counts as one). Months "
+        "on or before the organisation's lock date are settled and never read again; every month is read once "
+        "more when it becomes locked. 0: only new months and lock-time reads.",
     ),
     th.Property(
         "token_refresh_margin_seconds", th.IntegerType, default=300,
@@ -320,6 +346,9 @@ class XeroSettings:
     request_timeout: float = 60.0
     max_concurrent_requests: int = MAX_CONCURRENT_PER_TENANT
     fail_on_missing_scope: bool = False
+    call_budget: int | None = None
+    report_history_months: int = DEFAULT_REPORT_HISTORY_MONTHS
+    report_reread_months: int = DEFAULT_REPORT_REREAD_MONTHS
     token_refresh_margin_seconds: int = 300
     origins: Mapping[str, str] = field(default_factory=dict)  # setting -> PAN_SEC_* variable it came from
 
@@ -411,6 +440,15 @@ class XeroSettings:
                 config, "max_concurrent_requests", MAX_CONCURRENT_PER_TENANT, 1, MAX_CONCURRENT_PER_TENANT
             ),
             fail_on_missing_scope=_bool_setting(config, "fail_on_missing_scope", False),
+            call_budget=(
+                _int_setting(config, "call_budget", 0, 1, None) if config.get("call_budget") is not None else None
+            ),
+            report_history_months=_int_setting(
+                config, "report_history_months", DEFAULT_REPORT_HISTORY_MONTHS, 1, MAX_REPORT_MONTHS
+            ),
+            report_reread_months=_int_setting(
+                config, "report_reread_months", DEFAULT_REPORT_REREAD_MONTHS, 0, MAX_REPORT_MONTHS
+            ),
             token_refresh_margin_seconds=_int_setting(config, "token_refresh_margin_seconds", 300, 0, 1500),
             origins=origins,
         )

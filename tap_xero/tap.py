@@ -6,6 +6,12 @@ A sync or ``--test`` first runs ``preflight()``: the config is checked (ConfigEr
 checked or fetched (AuthError), streams whose scope is not granted are left out (or ScopeError),
 and the tenants are resolved, all before the first record.
 
+However a sync ends (success, a stop at the token deadline or the call budget, Xero's day limit, a
+refused request, SIGTERM/SIGINT, a crash), its last line on stdout is a STATE covering exactly the records
+written: an integration platform resumes from the last line (``platform_state``). An organisation stopped
+early (day limit, ``call_budget``) does not stop the others; the run then ends with exit 75.
+SIGTERM/SIGINT ask the run to stop at its next safe point (``run_guard``); a second one stops at once.
+
 Expected errors (``errors.TapXeroError``) end the CLI with one line and their exit status, never a
 traceback.
 """
@@ -14,10 +20,12 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath
+from types import FrameType
 from typing import Any
 
 import click
@@ -29,6 +37,9 @@ from tap_xero import errors
 from tap_xero.auth import XeroAuthenticator
 from tap_xero.memory import limit_malloc_arenas
 from tap_xero.output import XeroWriter
+from tap_xero.platform_state import input_state
+from tap_xero.run_facts import RunFacts
+from tap_xero.run_guard import RunGuard
 from tap_xero.scopes import drop_ungranted_streams
 from tap_xero.settings import CONFIG_SCHEMA, XeroSettings, merge_sources
 from tap_xero.tenants import Tenant, fetch_connections, resolve_tenants
@@ -99,13 +110,21 @@ class TapXero(Tap):
         explicit = self._read_config(config)
         if parse_env_config:
             explicit.update(self._env_var_config)  # TAP_XERO_* over the files (SDK convention)
-        merged, self._setting_origins = merge_sources(explicit, os.environ if environ is None else environ)
+        environ = os.environ if environ is None else environ
+        merged, self._setting_origins = merge_sources(explicit, environ)
         self._settings: XeroSettings | None = None
         self._authenticator: XeroAuthenticator | None = None
         self._xero_client: Any = None
         self._tenants: list[Tenant] | None = None
         self._lazy_lock = threading.RLock()
+        self.run_facts = RunFacts()
+        self._run_guard: RunGuard | None = None
+        platform_warning = None
+        if kwargs.get("state") is None:  # --state wins over the platform's last line
+            kwargs["state"], platform_warning = input_state(environ)
         super().__init__(config=merged, parse_env_config=False, validate_config=validate_config, **kwargs)
+        if platform_warning:
+            self.logger.warning("%s", platform_warning)
 
     @staticmethod
     def _read_config(config: dict | PurePath | str | list[PurePath | str] | None) -> dict[str, Any]:
@@ -154,6 +173,17 @@ class TapXero(Tap):
             return self._authenticator
 
     @property
+    def run_guard(self) -> RunGuard:
+        """The run-wide reasons to stop (a stop request, the token deadline): checked before every call."""
+        with self._lazy_lock:
+            if self._run_guard is None:
+                self._run_guard = RunGuard(
+                    token_expires_at=lambda: self.authenticator.unrenewable_expiry,
+                    call_seconds=self.settings.request_timeout,
+                )
+            return self._run_guard
+
+    @property
     def xero_client(self) -> Any:  # noqa: ANN401  (tap_xero.http.XeroClient)
         with self._lazy_lock:
             if self._xero_client is None:
@@ -166,6 +196,8 @@ class TapXero(Tap):
                     timeout=settings.request_timeout,
                     max_concurrent_per_tenant=settings.max_concurrent_requests,
                     logger=self.logger,
+                    guard=self.run_guard,
+                    call_budget=settings.call_budget,
                 )
             return self._xero_client
 
@@ -214,29 +246,43 @@ class TapXero(Tap):
         )
         _ = self.tenants
 
-    def sync_all(self) -> None:  # type: ignore[misc]  # final in the SDK; we add the preflight only
-        self.preflight()
+    def sync_all(self) -> None:  # type: ignore[misc]  # final in the SDK; we add the preflight and the stops
         # Everything alive now (the SDK and its imports, schemas, catalog, streams: about 100,000 objects
         # the collector tracks) lives as long as the run: kept out of the collector's full passes, which
         # would otherwise walk them again and again while pages are decoded (about a tenth of a small
         # sync's CPU). Objects are still freed as usual. Unfrozen at the end for callers that go on (tests,
         # a program running the tap in-process); not when the process exits next (the console command), as
         # the collection at interpreter exit would then walk them all once more.
-        gc.freeze()
         try:
+            self.preflight()
+            deadline = self.run_guard.describe_deadline()
+            if deadline:
+                self.logger.info("%s", deadline)
+            gc.freeze()
             super().sync_all()
-        except errors.DayLimitReached:
-            self._state_writer.write_state(self.state)  # resume point for the next run
-            raise
+            stops = self.run_facts.stops
+            if stops:
+                raise stops[0] if len(stops) == 1 else errors.StoppedEarly(stops)
         finally:
             if not XeroCommand.ends_process:
                 gc.unfreeze()
+            # The last line on stdout, however the run ends: the state covering every record written.
+            self._state_writer.write_state(self.state)
             self._flush_output()
             if self._xero_client is not None:
                 progress = getattr(self._xero_client, "progress", None)
                 if progress is not None:
                     progress.write_summary()  # calls, retries and limits of the run, also when it failed
                 self._xero_client.close()
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM/SIGINT: stop at the next safe point (run_guard); a second signal stops at once."""
+        name = signal.Signals(signum).name
+        guard = self.run_guard
+        if guard.stop_requested:
+            raise errors.RunInterrupted(f"Stopped at once by a second {name}; state was emitted.")
+        self.logger.warning("%s received: stopping at the next safe point and emitting state.", name)
+        guard.request_stop(name)
 
     def run_connection_test(self) -> bool:  # type: ignore[misc]  # final in the SDK; preflight added
         # --test tries the selected streams (by default all but the retired ones), minus those the token

@@ -264,5 +264,6 @@ def build_converter(schema: dict) -> Converter:
 
 
 def ims_header(moment: datetime) -> str:
-    """The If-Modified-Since value Xero reads: UTC, second precision, ``YYYY-MM-DDTHH:MM:SS``."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    """The If-Modified-Since value as the spec types it (an RFC 3339 ``date-time``), in UTC to the second:
+    ``YYYY-MM-DDTHH:MM:SSZ``, the form Xero's official SDKs send."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

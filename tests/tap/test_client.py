@@ -66,7 +66,7 @@ class FakeXero:
             records = [dict(r) for r in self.data.get((tenant, key), [])]
         ims = request.headers.get("if-modified-since")
         if ims:
-            since = datetime.fromisoformat(ims).replace(tzinfo=timezone.utc)
+            since = datetime.fromisoformat(ims.replace("Z", "+00:00")).astimezone(timezone.utc)
             records = [r for r in records if _moment(r["UpdatedDateUTC"]) >= since]
         if "order" in request.query:
             field = request.query["order"].split()[0]
@@ -188,11 +188,11 @@ def test_second_run_sends_if_modified_since_from_bookmark_with_lookback(fake):
     fake.touch(T1, "Invoices", "InvoiceID", "inv-00001", BASE + timedelta(hours=2))
     messages, _, _ = run_tap(fake, {"invoices"}, state=state)
     assert [r["InvoiceID"] for r in records(messages, "invoices")] == ["inv-00004", "inv-00001"]
-    assert invoices_requests(fake)[0].headers["if-modified-since"] == "2024-03-01T00:03:59"
+    assert invoices_requests(fake)[0].headers["if-modified-since"] == "2024-03-01T00:03:59Z"
 
     fake.stub.requests.clear()
     run_tap(fake, {"invoices"}, state=state, lookback_days=2)
-    assert invoices_requests(fake)[0].headers["if-modified-since"] == "2024-02-28T00:03:59"
+    assert invoices_requests(fake)[0].headers["if-modified-since"] == "2024-02-28T00:03:59Z"
 
 
 def test_many_records_in_one_second_survive_a_resume_mid_second(fake):
@@ -367,31 +367,41 @@ def test_unknown_new_field_is_kept_when_everything_is_selected(fake):
     assert records(messages, "invoices")[0]["BrandNewXeroField"] == {"Nested": "/Date(0)/"}
 
 
-def test_reports_one_call_per_month_in_order_with_exact_values(fake):
+def test_a_balance_sheet_reads_twelve_months_a_call_and_splits_the_columns_into_months(fake):
     calls = []
 
     def report(request):
+        if request.path == "Organisation":
+            return 200, {}, {"Organisations": [{"OrganisationID": "org-1", "Name": "Org"}]}
         if request.path != "BalanceSheet":
             return fake(request)
-        calls.append(request.query["date"])
+        calls.append(dict(request.query))
+        columns = int(request.query.get("periods", 0)) + 1
+        values_newest_first = [f"{100 + n}.10" for n in range(columns)]
         return 200, {}, {"Reports": [{"ReportID": "BalanceSheet", "ReportName": "Balance Sheet", "Rows": [
-            {"RowType": "Header", "Cells": [{"Value": ""}, {"Value": request.query["date"]}]},
+            {"RowType": "Header", "Cells": [{"Value": ""}] + [{"Value": f"col {n}"} for n in range(columns)]},
             {"RowType": "Section", "Title": "Bank", "Rows": [
                 {"RowType": "Row", "Cells": [{"Value": "Business Account",
-                                              "Attributes": [{"Id": "account", "Value": "acc-1"}]},
-                                             {"Value": "100.10"}]}]}]}]}
+                                              "Attributes": [{"Id": "account", "Value": "acc-1"}]}]
+                 + [{"Value": value} for value in values_newest_first]}]}]}]}
 
     fake.stub.handler = report
     today = datetime.now(timezone.utc).date()
-    start = (today.replace(day=1) - timedelta(days=40)).replace(day=1)  # two months back
-    messages, error, _ = run_tap(fake, {"report_balance_sheet"}, start_date=start.isoformat() + "T00:00:00Z",
+    messages, error, _ = run_tap(fake, {"report_balance_sheet"}, report_history_months=14,
                                  scopes="accounting.reports.read")
     assert error is None
+    # Fourteen months: one call for the oldest twelve, one for the newest two (the fewest calls Xero allows).
+    assert [call.get("periods") for call in calls] == ["11", "1"]
+    assert all(call["timeframe"] == "MONTH" for call in calls)
+    assert calls[-1]["date"] == (today.replace(day=28) + timedelta(days=4)).replace(day=1).__sub__(
+        timedelta(days=1)).isoformat()  # the current month's last day
     rows = records(messages, "report_balance_sheet")
-    assert len(calls) == 3 and len(rows) == 3
-    assert [row["period_start"] for row in rows] == sorted(row["period_start"] for row in rows)
-    assert rows[0]["period_start"] == start.isoformat()
-    assert rows[0]["value"] == Decimal("100.10") and rows[0]["tenant_id"] == T1
+    assert len(rows) == 14
+    by_month = {row["period_start"]: row for row in rows}
+    newest = today.replace(day=1).isoformat()
+    assert by_month[newest]["value"] == Decimal("100.10")  # column 0 of the newest call
+    assert rows[0]["tenant_id"] == T1 and len(rows[0]["columns"]) == 1
+    assert sorted(by_month) == sorted(row["period_start"] for row in rows)
 
 
 def test_progress_lines_every_interval_and_the_summary():
@@ -406,19 +416,23 @@ def test_progress_lines_every_interval_and_the_summary():
     for page in range(1, 11):
         with limits.slot(T1):
             pass
+        progress.add_bytes(T1, 250_000)
         now[0] += 1.0
         progress.page_done("invoices", T1, records=1000, page=page, page_count=20)
     lines = out.getvalue().splitlines()
     # Quiet during the first interval, then one line per interval.
     assert len(lines) == 2
-    assert lines[0] == f"progress invoices [tenant {T1}]: 5000 records, page 5/20, 5 calls/min, ETA 00:00:15"
+    assert lines[0] == (
+        f"progress invoices [tenant {T1}]: 5000 records, page 5/20, 5 calls/min, 1.2 MB received, ETA 00:00:15"
+    )
     assert lines[1].startswith(f"progress invoices [tenant {T1}]: 10000 records, page 10/20, 10 calls/min")
     limits.observe(T1, {"X-DayLimit-Remaining": "4321"})
     progress.add_records("invoice_line_items", T1, 30000)
     summary = progress.summary()
     assert f"invoices [tenant {T1}]: 10000 records" in summary
     assert f"invoice_line_items [tenant {T1}]: 30000 records" in summary
-    assert f"API calls [tenant {T1}]: 10 used, 4321 left today" in summary
+    assert f"API calls [tenant {T1}]: 10 used, 4321 left today, 2.5 MB received" in summary
+    assert "API calls in total: 10, 2.5 MB received" in summary
 
 
 def test_page_shift_within_one_shared_second_loses_nothing(fake):

@@ -264,10 +264,11 @@ def test_seeded_fault_loop(make_sandbox, tmp_path_factory):
 
 
 def test_cli_exits_75_on_the_day_limit_with_state_last(sb, tmp_path):
+    # One organisation: the one whose day is spent (the others would go on: see test_client's day-limit tests).
     config = {
         "client_id": sb.client_id, "client_secret": sb.client_secret, "identity_url": sb.base_url,
         "api_url": sb.api_url, "token_store_path": str(tmp_path / "tokens.json"), "page_size": PAGE_SIZE,
-        "refresh_token": sb.issue_refresh_token(),
+        "refresh_token": sb.issue_refresh_token(), "tenant_ids": sb.tenant_ids[:1],
     }
     (tmp_path / "config.json").write_text(json.dumps(config))
     sb.faults.add("day_limit:after=3,count=1,path=Invoices")

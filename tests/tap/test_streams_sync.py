@@ -396,36 +396,53 @@ def test_a_field_xero_adds_tomorrow_reaches_the_target(sb: Sandbox, tmp_path: Pa
 # ------------------------------------------------------------------------------------- reports
 
 
-def test_report_streams_one_row_per_line_per_month(sb: Sandbox, tmp_path: Path) -> None:
-    from tap_xero.reports import flatten_report, monthly_periods, report_params
+REPORT_HISTORY_MONTHS = 14  # two calls where a report takes periods; a year boundary and a February
 
-    today = datetime.now(timezone.utc).date()
-    start = (today.replace(day=1) - timedelta(days=40)).replace(day=1)  # two or three months
-    result = run_tap(sb, tmp_path, set(REPORT_STREAMS), start_date=f"{start.isoformat()}T00:00:00Z")
-    periods = monthly_periods(start, today)
-    headers = {"Authorization": f"Bearer {sb.issue_access_token()}"}
+
+def one_month_rows(sb: Sandbox, tenant: str, report: endpoints.Report, month) -> list[dict]:
+    """A report's rows for one month, from a one-month request flattened as the tap flattens it."""
+    from tap_xero import reports
+
+    period = reports.month_period(month)
+    params = reports.multi_period_params(report, [month]) if report.columns else reports.report_params(report, period)
+    headers = {"Authorization": f"Bearer {sb.issue_access_token()}", "xero-tenant-id": tenant}
+    response = requests.get(f"{sb.api_url}/{report.path}", params=params, headers=headers, timeout=30)
+    response.raise_for_status()
+    rows = []
+    for element in json.loads(response.text, parse_float=Decimal)["Reports"]:
+        if report.columns:
+            rows += reports.flatten_report(element, tenant_id=tenant, report_name=report.name, column_periods=[period])
+        else:
+            rows += reports.flatten_report(element, tenant_id=tenant, report_name=report.name, period=period)
+    return rows
+
+
+# What describes the answer rather than the line (a twelve-month answer has its own title and date).
+ANSWER_FIELDS = {"report_id", "report_title", "report_titles", "report_date", "report_updated_utc"}
+
+
+def test_report_rows_are_the_rows_of_one_month_answers_however_fetched(sb: Sandbox, tmp_path: Path) -> None:
+    from tap_xero.report_months import add_months, month_of
+
+    current = month_of(datetime.now(timezone.utc).date())
+    months = [add_months(current, -n) for n in reversed(range(REPORT_HISTORY_MONTHS))]
+    result = run_tap(sb, tmp_path, set(REPORT_STREAMS), report_history_months=REPORT_HISTORY_MONTHS)
     for stream, report in REPORT_STREAMS.items():
         validator = jsonschema.Draft7Validator(schema_of(stream), format_checker=jsonschema.FormatChecker())
+        key = STREAM_BY_NAME[stream].primary_keys
         for tenant in sb.tenant_ids:
             rows = result.records[stream][tenant]
-            expected = []
-            for period in periods:
-                body = requests.get(
-                    f"{sb.api_url}/{report.path}", params=report_params(report, period),
-                    headers={**headers, "xero-tenant-id": tenant}, timeout=30,
-                )
-                body.raise_for_status()
-                for element in json.loads(body.text, parse_float=Decimal)["Reports"]:
-                    expected += flatten_report(element, tenant_id=tenant, report_name=report.name, period=period)
+            expected = [row for month in months for row in one_month_rows(sb, tenant, report, month)]
             assert expected, f"{stream}: the sandbox's report has no lines"
-            assert len(rows) == len(expected), stream
-            assert {r["period_start"] for r in rows} == {p.start.isoformat() for p in periods}
-            key = STREAM_BY_NAME[stream].primary_keys
+            assert {r["period_start"] for r in rows} == {m.isoformat() for m in months}, stream
             assert len({tuple(r[k] for k in key) for r in rows}) == len(rows), f"{stream}: key not unique"
             by_key = {tuple(r[k] for k in key): r for r in rows}
+            assert set(by_key) == {tuple(line[k] for k in key) for line in expected}, stream
             for line in expected:
                 row = by_key[tuple(line[k] for k in key)]
-                assert row["value"] == line["value"], (stream, row["line_key"])
+                for name, value in line.items():
+                    if name not in ANSWER_FIELDS:
+                        assert row[name] == value, (stream, row["period_start"], row["line_key"], name)
             for row in rows:
                 errors = list(validator.iter_errors(row))
                 assert not errors, errors[0].message

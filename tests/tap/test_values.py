@@ -96,7 +96,9 @@ def test_converter_is_idempotent_on_converted_values():
 def test_parse_datetime_and_ims_header():
     moment = values.parse_datetime("/Date(1573755038314+0000)/")
     assert moment == datetime(2019, 11, 14, 18, 10, 38, 314000, tzinfo=timezone.utc)
-    assert values.ims_header(moment) == "2019-11-14T18:10:38"
+    assert values.ims_header(moment) == "2019-11-14T18:10:38Z"  # RFC 3339, as the spec types the header
+    plus_thirteen = timezone(timedelta(hours=13))
+    assert values.ims_header(moment.astimezone(plus_thirteen)) == "2019-11-14T18:10:38Z"  # always in UTC
 
 
 # -- the integer-arithmetic fast path: same text as datetime gave, for every shape -------------------

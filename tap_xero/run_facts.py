@@ -1,0 +1,151 @@
+"""RunFacts: what one run has learnt about each organisation that other streams need. Thread-safe; no HTTP.
+
+- Organisations stopped early (Xero's day limit, the run's call budget): the streams after skip them.
+- Each organisation's lock date, from the Organisation record the ``organisations`` stream read (or that
+  the report streams fetched themselves when it is not selected).
+- The journals the ``journals`` stream read: which months hold journals and the newest JournalNumber per
+  month, so that a report can tell which of its months changed since it last read them without a call.
+
+Streams feed it as they read (``observe_page``, ``read_started``, ``read_complete``) and ask it questions;
+it never calls Xero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+
+from tap_xero import errors, values
+from tap_xero.report_months import month_of
+
+JOURNALS_STREAM = "journals"
+ORGANISATIONS_STREAM = "organisations"
+LOCK_DATE_FIELDS = ("PeriodLockDate", "EndOfYearLockDate")
+
+
+@dataclass
+class JournalsSeen:
+    """The journals of one organisation read in this run: every one numbered above ``after`` if ``complete``."""
+
+    after: int  # the offset the read started from
+    complete: bool = False
+    newest: int | None = None
+    newest_by_month: dict[dt.date, int] = field(default_factory=dict)
+
+    def add(self, journals: list[dict]) -> None:
+        for journal in journals:
+            number = journal.get("JournalNumber")
+            day = journal_day(journal)
+            if not isinstance(number, int) or day is None:
+                continue
+            month = month_of(day)
+            if number > self.newest_by_month.get(month, -1):
+                self.newest_by_month[month] = number
+            if self.newest is None or number > self.newest:
+                self.newest = number
+
+    @property
+    def newest_known(self) -> int:
+        """The newest JournalNumber this read knows of (the offset it started from when it found none)."""
+        return max(self.newest or 0, self.after)
+
+    def changed_since(self, number: int) -> frozenset[dt.date] | None:
+        """Months holding a journal numbered above ``number``; None if this read does not cover them all."""
+        if not self.complete or self.after > number:
+            return None
+        return frozenset(month for month, newest in self.newest_by_month.items() if newest > number)
+
+
+def journal_day(journal: dict) -> dt.date | None:
+    """A journal's JournalDate, whether converted (``2025-01-31``) or as Xero sends it (``/Date(...)/``)."""
+    return parse_day(journal.get("JournalDate"))
+
+
+def parse_day(value: object) -> dt.date | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return values.parse_datetime(value).date()
+    except ValueError:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+
+
+def lock_date_of(organisation: dict) -> dt.date | None:
+    """The later of the Organisation's PeriodLockDate and EndOfYearLockDate (None without either)."""
+    dates = [parse_day(organisation.get(name)) for name in LOCK_DATE_FIELDS]
+    known = [day for day in dates if day is not None]
+    return max(known) if known else None
+
+
+class RunFacts:
+    """See the module docstring."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stopped: dict[str, errors.TenantStopped] = {}
+        self._organisations: dict[str, dict | None] = {}
+        self._journals: dict[str, JournalsSeen] = {}
+
+    # -- organisations stopped early ---------------------------------------------------------------
+
+    def stop(self, stop: errors.TenantStopped) -> None:
+        with self._lock:
+            self._stopped.setdefault(stop.tenant_id, stop)
+
+    def stopped(self, tenant_id: str) -> errors.TenantStopped | None:
+        with self._lock:
+            return self._stopped.get(tenant_id)
+
+    @property
+    def stops(self) -> list[errors.TenantStopped]:
+        with self._lock:
+            return list(self._stopped.values())
+
+    # -- what streams read -------------------------------------------------------------------------
+
+    def read_started(self, stream: str, tenant_id: str, after: int) -> None:
+        if stream == JOURNALS_STREAM:
+            with self._lock:
+                self._journals[tenant_id] = JournalsSeen(after=after)
+
+    def observe_page(self, stream: str, tenant_id: str, records: list[dict]) -> None:
+        if stream == JOURNALS_STREAM:
+            with self._lock:
+                seen = self._journals.get(tenant_id)
+                if seen is not None:
+                    seen.add(records)
+        elif stream == ORGANISATIONS_STREAM and records:
+            self.remember_organisation(tenant_id, records[0])
+
+    def read_complete(self, stream: str, tenant_id: str) -> None:
+        if stream == JOURNALS_STREAM:
+            with self._lock:
+                seen = self._journals.get(tenant_id)
+                if seen is not None:
+                    seen.complete = True
+
+    # -- questions ---------------------------------------------------------------------------------
+
+    def remember_organisation(self, tenant_id: str, organisation: dict | None) -> None:
+        with self._lock:
+            self._organisations[tenant_id] = organisation
+
+    def organisation(self, tenant_id: str) -> tuple[bool, dict | None]:
+        """(known, record): known is False until the record was read (or found unreadable) in this run."""
+        with self._lock:
+            return tenant_id in self._organisations, self._organisations.get(tenant_id)
+
+    def journals(self, tenant_id: str) -> JournalsSeen | None:
+        with self._lock:
+            return self._journals.get(tenant_id)
+
+    def remember_journals(self, tenant_id: str, seen: JournalsSeen) -> None:
+        """Journals a report read itself, for the other reports of the run."""
+        with self._lock:
+            current = self._journals.get(tenant_id)
+            if current is None or not current.complete or seen.after < current.after:
+                self._journals[tenant_id] = seen
