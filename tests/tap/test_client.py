@@ -26,6 +26,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 BASE = datetime(2024, 3, 1, tzinfo=timezone.utc)
 
 
+def contact(n: int, updated: datetime) -> dict:
+    return {"ContactID": f"con-{n:05d}", "Name": f"Contact {n}", "UpdatedDateUTC": ms(updated)}
+
+
 def ms(moment: datetime) -> str:
     return f"/Date({int((moment - EPOCH) / timedelta(milliseconds=1))}+0000)/"
 
@@ -319,6 +323,57 @@ def test_day_limit_mid_stream_emits_state_for_finished_pages(fake):
     emitted = records(messages, "invoices")
     assert len(emitted) == 200
     assert bookmark(states(messages)[-1], "invoices") == emitted[-1]["UpdatedDateUTC"]
+
+
+def test_one_organisations_day_limit_does_not_stop_the_others(fake):
+    for tenant in (T1, T2):
+        fake.put(tenant, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(150)])
+        fake.put(tenant, "Contacts", [contact(n, BASE + timedelta(minutes=n)) for n in range(3)])
+    serve = fake.stub.handler
+
+    def t1_spent_after_its_first_invoice_page(request):
+        t1_invoices = [r for r in invoices_requests(fake) if r.headers.get("xero-tenant-id") == T1]
+        if request.headers.get("xero-tenant-id") == T1 and len(t1_invoices) > 1:
+            return 429, {"Retry-After": "40000", "X-Rate-Limit-Problem": "day"}, ""
+        return serve(request)
+
+    fake.stub.handler = t1_spent_after_its_first_invoice_page
+    messages, error, _ = run_tap(fake, {"invoices", "contacts", "manual_journals"}, tenants=(T1, T2),
+                                 page_size=100, max_concurrent_requests=1)
+    assert isinstance(error, errors.DayLimitReached) and error.tenant_id == T1 and error.exit_code == 75
+    got = records(messages, "invoices")
+    assert sum(r["tenant_id"] == T2 for r in got) == 150  # T2 was read in full
+    assert sum(r["tenant_id"] == T1 for r in got) == 100  # T1 up to its last call
+    assert {r["tenant_id"] for r in records(messages, "contacts")} == {T1, T2}  # before the stop
+    # After the stop, T1 is skipped without a call; T2 goes on.
+    assert not [r for r in fake.stub.requests if r.path == "ManualJournals" and r.headers["xero-tenant-id"] == T1]
+    assert [r for r in fake.stub.requests if r.path == "ManualJournals" and r.headers["xero-tenant-id"] == T2]
+    assert messages[-1]["type"] == "STATE"  # the last line: what the next run resumes from
+    final = messages[-1]["value"]
+    t1_rows = [r for r in got if r["tenant_id"] == T1]
+    assert bookmark(final, "invoices", T1) == t1_rows[-1]["UpdatedDateUTC"]
+    assert bookmark(final, "invoices", T2) == max(r["UpdatedDateUTC"] for r in got if r["tenant_id"] == T2)
+
+
+def test_a_call_budget_stops_cleanly_and_the_next_run_resumes_with_nothing_lost(fake):
+    fake.put(T1, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(450)])
+    emitted: list[str] = []
+    state = None
+    for _run in range(6):
+        messages, error, _ = run_tap(fake, {"invoices"}, state=state, page_size=100, max_concurrent_requests=1,
+                                     call_budget=2)
+        emitted += [r["InvoiceID"] for r in records(messages, "invoices")]
+        assert messages[-1]["type"] == "STATE"
+        state = messages[-1]["value"]
+        if error is None:
+            break
+        assert isinstance(error, errors.CallBudgetReached) and error.exit_code == 75
+        assert "call_budget" in str(error)
+    else:
+        raise AssertionError("the runs never finished")
+    assert set(emitted) == {f"inv-{n:05d}" for n in range(450)}  # nothing lost
+    assert len(emitted) - 450 <= 5  # few duplicates: at most a page boundary a run
+    assert _run >= 2  # it really took several runs
 
 
 def test_tenants_are_read_in_parallel_and_written_in_order(fake):

@@ -130,21 +130,94 @@ def test_a_token_expired_again_right_after_its_renewal_is_renewed_again():
     assert [r.headers["authorization"] for r in stub.requests] == ["Bearer token-1", "Bearer token-2", "Bearer token-3"]
 
 
-def test_refresh_that_cannot_help_stops_at_once():
+def test_refresh_that_cannot_help_stops_at_once_and_never_claims_a_refresh():
     with StubXero(sequence((401, {}, {"Detail": "TokenExpired"}))) as stub:
         auth = StubAuth(refresh_ok=False)
-        with pytest.raises(errors.AuthError):
+        with pytest.raises(errors.AuthError) as raised:
             make_client(stub, auth).get_json(TENANT, "Invoices")
     assert len(stub.requests) == 1
+    message = str(raised.value)
+    assert "cannot be renewed" in message and "refresh token" in message
+    assert "after" not in message.split("cannot be renewed")[0]  # no renewal claimed
 
 
 def test_authorization_unsuccessful_is_not_a_token_problem():
     with StubXero(sequence((401, {}, {"Title": "Unauthorized", "Detail": "AuthorizationUnsuccessful"}))) as stub:
         auth = StubAuth()
-        with pytest.raises(errors.XeroApiError) as raised:
+        with pytest.raises(errors.AuthorizationUnsuccessful) as raised:
             make_client(stub, auth).get_json(TENANT, "Journals")
     assert auth.refreshes == 0 and raised.value.status == 401
-    assert "scope" in str(raised.value)
+    assert "scope" in str(raised.value) and "tier" in str(raised.value)
+
+
+def test_the_call_budget_is_exact_per_tenant_even_with_concurrent_calls():
+    with StubXero(sequence(OK)) as stub:
+        client = make_client(stub, call_budget=7)
+        other = "22222222-2222-2222-2222-222222222222"
+        outcomes = []
+
+        def call():
+            try:
+                client.get_json(TENANT, "Invoices")
+                outcomes.append("ok")
+            except errors.CallBudgetReached as exc:
+                outcomes.append(exc)
+
+        threads = [threading.Thread(target=call) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        client.get_json(other, "Invoices")  # another organisation has its own budget
+    assert outcomes.count("ok") == 7 and len(stub.requests) == 8
+    refused = [o for o in outcomes if o != "ok"]
+    assert len(refused) == 5 and all(r.exit_code == 75 and r.tenant_id == TENANT for r in refused)
+    assert "call_budget" in str(refused[0]) and client.calls == 8
+
+
+def test_no_call_starts_after_the_deadline_of_a_token_that_cannot_be_renewed():
+    from tap_xero.run_guard import DEADLINE_SAFETY_SECONDS, RunGuard
+
+    now = [1_000.0]
+    guard = RunGuard(token_expires_at=lambda: 1_000.0 + 60 + DEADLINE_SAFETY_SECONDS + 10, call_seconds=60,
+                     clock=lambda: now[0])
+    with StubXero(sequence(OK)) as stub:
+        client = make_client(stub, guard=guard)
+        client.get_json(TENANT, "Invoices")  # ten seconds before the deadline
+        now[0] += 10
+        with pytest.raises(errors.TokenDeadlineReached) as raised:
+            client.get_json(TENANT, "Invoices")
+    assert len(stub.requests) == 1 and client.calls == 1
+    assert raised.value.exit_code == 75 and "fresh token" in str(raised.value)
+
+
+def test_a_stop_request_ends_a_call_waiting_for_the_minute_allowance():
+    from tap_xero.run_guard import RunGuard
+
+    guard = RunGuard()
+    with StubXero(sequence(OK)) as stub:
+        client = make_client(stub, guard=guard, per_minute_per_tenant=1)
+        client.get_json(TENANT, "Invoices")
+        threading.Timer(0.3, guard.request_stop, args=("SIGTERM",)).start()
+        started = time.monotonic()
+        with pytest.raises(errors.RunInterrupted) as raised:
+            client.get_json(TENANT, "Invoices")  # would wait a minute for the next allowance
+    assert time.monotonic() - started < 3
+    assert len(stub.requests) == 1 and raised.value.exit_code == 143
+
+
+def test_gzip_is_asked_for_and_the_bytes_on_the_wire_are_counted():
+    payload = envelope("Invoices", [{"InvoiceID": str(n), "Reference": "x" * 50} for n in range(200)])
+    import json as json_module
+
+    raw = json_module.dumps(payload).encode()
+    squeezed = gzip.compress(raw)
+    with StubXero(sequence((200, {"Content-Encoding": "gzip"}, squeezed))) as stub:
+        client = make_client(stub)
+        body = client.get_json(TENANT, "Invoices")
+    assert len(body["Invoices"]) == 200
+    assert "gzip" in stub.requests[0].headers["accept-encoding"]
+    assert client.progress.received_bytes[TENANT] == len(squeezed) < len(raw)
 
 
 def test_400_carries_xeros_validation_messages():
