@@ -117,6 +117,14 @@ class Sandbox:
     def limiter(self):
         return self._running().limiter
 
+    def set_tier(self, tier: str) -> None:
+        """Switch Xero's pricing tier while running (starter | core | plus | advanced), like
+        ``POST /_sandbox/limits {"tier": ...}``: it changes the day allowance (unless one was set
+        explicitly) and whether Journals answer."""
+        from tap_xero.sandbox.control import set_limit
+
+        set_limit(self._running().limiter.config, "tier", tier)
+
     def issue_access_token(
         self, scopes: list[str] | None = None, expires_in: int = 1800, tenant_id: str | None = None
     ) -> str:

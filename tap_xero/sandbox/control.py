@@ -8,7 +8,7 @@
   GET    /_sandbox/faults             active faults;  POST adds one (JSON, see faults.py);  DELETE clears
   POST   /_sandbox/mutations          {"tenant_id","envelope_key","action","record_id","fields"} → {"record"}
   GET    /_sandbox/clock              {"now","time","speed"};  POST {"advance_seconds"} and/or {"speed"}
-  GET    /_sandbox/limits             the limit settings;  POST changes some of them
+  GET    /_sandbox/limits             the limit settings and tier;  POST changes some of them ({"tier": "core"})
   GET    /_sandbox/credentials        demo client id/secret, refresh token, URLs, tenant ids
   POST   /_sandbox/tokens             {"scopes","expires_in","tenant_id","refresh"} → a fresh token
   GET    /_sandbox/webhooks           delivery stats;  POST {"url","key"} configures and starts delivery
@@ -178,6 +178,7 @@ def credentials(app: SandboxApp) -> dict:
         "revocation_url": f"{base}/connect/revocation",
         "connections_url": f"{base}/connections",
         "tenant_ids": list(app.tenants),
+        "tier": app.limiter.config.tier,
     }
 
 
@@ -250,19 +251,40 @@ def _limits(app: SandboxApp, method: str, request: Request) -> Response:
 
     config = app.limiter.config
     if method == "POST":
-        known = {f.name: f.type for f in fields(config)}
-        for name, value in request.json().items():
-            if name not in known:
-                raise BadRequest(f"unknown limit setting {name}")
-            try:
-                converted = bool(value) if "bool" in known[name] else float(value) if "float" in known[name] \
-                    else int(value)
-            except (TypeError, ValueError):
-                raise BadRequest(f"bad value for {name}") from None
-            setattr(config, name, converted)
+        changes = request.json()
+        try:
+            for name, value in changes.items():
+                set_limit(config, name, value)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
     elif method != "GET":
         raise BadRequest(f"{method} is not allowed on /_sandbox/limits")
-    return json_response(200, asdict(config))
+    return json_response(200, config.describe())
+
+
+def set_limit(config, name: str, value) -> None:
+    """Change one limit setting while running; ``ValueError`` for an unknown name or a bad value.
+
+    ``tier`` takes a tier name (tiers.TIERS); ``day_limit`` takes an integer, or null to go back
+    to the tier's allowance; the others are converted to their field's type.
+    """
+    from tap_xero.sandbox import tiers
+
+    known = {f.name: f.type for f in fields(config)}
+    if name not in known:
+        raise ValueError(f"unknown limit setting {name}")
+    if name == "tier":
+        config.tier = tiers.tier_name(value)
+        return
+    if name == "day_limit" and value is None:
+        config.day_limit = None
+        return
+    kind = known[name]
+    try:
+        converted = bool(value) if "bool" in kind else float(value) if "float" in kind else int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"bad value for {name}") from None
+    setattr(config, name, converted)
 
 
 def _token(app: SandboxApp, body: dict) -> Response:

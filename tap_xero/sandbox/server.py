@@ -29,7 +29,7 @@ import simplejson
 
 from tap_xero.endpoints import BY_PATH, REPORTS_BY_NAME, Endpoint, Paging
 from tap_xero.endpoints import FIXED_PAGE_SIZE, MAX_PAGE_SIZE
-from tap_xero.sandbox import control
+from tap_xero.sandbox import control, tiers
 from tap_xero.sandbox.clock import SandboxClock
 from tap_xero.sandbox.faults import AFTER_PAGE_KINDS, BEFORE_KINDS, BODY_KINDS, FaultInjector
 from tap_xero.sandbox.limits import LimitsConfig, RateLimiter, Refusal
@@ -58,12 +58,13 @@ class SandboxConfig:
     # Rate limits and latency (see limits.py).
     limits: bool = True
     minute_limit: int = 60
-    day_limit: int = 5000
+    day_limit: int | None = None  # None: the tier's daily allowance (1,000 on starter, else 5,000)
     concurrent_limit: int = 5
     app_minute_limit: int = 10000
     time_scale: float = 1.0
     latency_ms: float = 0.0
     per_record_ms: float = 0.0
+    tier: str = tiers.DEFAULT_TIER  # Xero's app pricing tier: starter | core | plus | advanced
     clock_speed: float = 1.0  # sandbox seconds per real second (token lifetimes, mutation stamps)
     faults: tuple[str | dict, ...] = ()  # fault specs: "kind:key=value,..." strings or dicts (see faults.py)
     client_id: str = DEMO_CLIENT_ID
@@ -82,6 +83,7 @@ class SandboxConfig:
             enabled=self.limits, minute_limit=self.minute_limit, day_limit=self.day_limit,
             concurrent_limit=self.concurrent_limit, app_minute_limit=self.app_minute_limit,
             time_scale=self.time_scale, latency_ms=self.latency_ms, per_record_ms=self.per_record_ms,
+            tier=self.tier,
         )
 
 
@@ -406,7 +408,7 @@ class SandboxApp:
             endpoint = BY_PATH.get(head)
             if endpoint is None or endpoint.id_field is None or not record_id:
                 return not_found()
-        if not grant.scopes & set(endpoint.scopes):
+        if not grant.scopes & set(endpoint.scopes) or not tiers.allows(self.limiter.config.tier, endpoint.path):
             return unauthorized("AuthorizationUnsuccessful")
         if endpoint.retired and self.tenants[tenant] not in self.config.classic_expenses_tenants:
             if self.config.retired_status == 401:
