@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from tap_xero.errors import redact
+from tap_xero.sandbox.routes import counted_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from tap_xero.sandbox.server import Request, Response, SandboxApp
@@ -86,15 +87,9 @@ class RequestStats:
 
 def _counted_path(route: str) -> str | None:
     """The Accounting path a request is counted under: "Invoices", "Reports/TrialBalance", "Invoices/{id}"."""
-    from tap_xero.endpoints import BY_PATH
-
     if not route.startswith("api.xro/2.0/"):
         return None
-    rel = route[len("api.xro/2.0/"):].strip("/")
-    if rel in BY_PATH or rel.startswith("Reports/"):
-        return rel
-    head, _, _ = rel.rpartition("/")
-    return f"{head}/{{id}}" if head in BY_PATH else rel
+    return counted_path(route[len("api.xro/2.0/"):].strip("/"))
 
 
 class WebhookControl:
