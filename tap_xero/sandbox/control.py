@@ -7,6 +7,10 @@
   POST   /_sandbox/reset-counters     zero the counters and the log
   GET    /_sandbox/faults             active faults;  POST adds one (JSON, see faults.py);  DELETE clears
   POST   /_sandbox/mutations          {"tenant_id","envelope_key","action","record_id","fields"} → {"record"}
+                                      (what Xero refuses, a locked period say: 400 ValidationException)
+  GET    /_sandbox/lock-dates         {"<tenantId>": {"period_lock_date","end_of_year_lock_date"}}
+  POST   /_sandbox/lock-dates         {"tenant_id","period_lock_date","end_of_year_lock_date"}: a date sets,
+                                      null clears, absent keeps (what GET Organisation serves)
   GET    /_sandbox/clock              {"now","time","speed"};  POST {"advance_seconds"} and/or {"speed"}
   GET    /_sandbox/limits             the limit settings and tier;  POST changes some of them ({"tier": "core"})
   GET    /_sandbox/credentials        demo client id/secret, refresh token, URLs, tenant ids
@@ -31,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tap_xero.sandbox.server import Request, Response, SandboxApp
 
 MUTATIONS = ("create", "update", "void", "archive", "touch")
+LOCK_DATE_FIELDS = ("period_lock_date", "end_of_year_lock_date")
 
 
 class RequestStats:
@@ -142,6 +147,8 @@ def handle(app: SandboxApp, request: Request) -> Response:
         return _faults(app, method, request)
     if key == ("POST", "mutations"):
         return _mutation(app, request.json())
+    if route == "lock-dates":
+        return _lock_dates(app, method, request)
     if route == "clock":
         return _clock(app, method, request)
     if route == "limits":
@@ -195,7 +202,7 @@ def _faults(app: SandboxApp, method: str, request: Request) -> Response:
 
 
 def _mutation(app: SandboxApp, body: dict) -> Response:
-    from tap_xero.sandbox.server import BadRequest, json_response
+    from tap_xero.sandbox.server import BadRequest, json_response, validation_error
 
     action = body.get("action")
     tenant_id, envelope_key = body.get("tenant_id"), body.get("envelope_key")
@@ -218,9 +225,34 @@ def _mutation(app: SandboxApp, body: dict) -> Response:
             record = getattr(app.store, action)(tenant_id, envelope_key, record_id)
     except LookupError as exc:  # unknown collection or record
         return json_response(404, {"error": f"not found: {exc}"})
+    except ValueError as exc:  # what Xero would refuse: its 400 ValidationException
+        return validation_error(*getattr(exc, "messages", [str(exc)]))
+    return json_response(200, {"record": record})
+
+
+def _lock_dates(app: SandboxApp, method: str, request: Request) -> Response:
+    from tap_xero.sandbox.server import BadRequest, json_response
+
+    if method == "GET":
+        return json_response(200, {tenant: _shown(app.store.lock_dates(tenant)) for tenant in app.tenants})
+    if method != "POST":
+        raise BadRequest(f"{method} is not allowed on /_sandbox/lock-dates")
+    body = request.json()
+    tenant_id = body.pop("tenant_id", None)
+    if tenant_id not in app.tenants:
+        return json_response(404, {"error": "unknown tenant_id"})
+    unknown = set(body) - set(LOCK_DATE_FIELDS)
+    if unknown:
+        raise BadRequest(f"unknown field(s) {', '.join(sorted(unknown))}; expected {', '.join(LOCK_DATE_FIELDS)}")
+    try:
+        dates = app.store.set_lock_dates(tenant_id, **body)
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    return json_response(200, {"record": record})
+    return json_response(200, {"tenant_id": tenant_id, **_shown(dates)})
+
+
+def _shown(dates: dict) -> dict:
+    return {name: day.isoformat() if day else None for name, day in dates.items()}
 
 
 def _clock(app: SandboxApp, method: str, request: Request) -> Response:

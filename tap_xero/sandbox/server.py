@@ -123,10 +123,10 @@ def ms_date(moment: datetime) -> str:
     return f"/Date({int(moment.timestamp() * 1000)})/"
 
 
-def validation_error(message: str) -> Response:
+def validation_error(*messages: str) -> Response:
     return json_response(400, {
         "ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
-        "Elements": [{"ValidationErrors": [{"Message": message}]}],
+        "Elements": [{"ValidationErrors": [{"Message": message} for message in messages]}],
     })
 
 
