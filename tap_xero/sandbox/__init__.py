@@ -121,9 +121,7 @@ class Sandbox:
         """Switch Xero's pricing tier while running (starter | core | plus | advanced), like
         ``POST /_sandbox/limits {"tier": ...}``: it changes the day allowance (unless one was set
         explicitly) and whether Journals answer."""
-        from tap_xero.sandbox.control import set_limit
-
-        set_limit(self._running().limiter.config, "tier", tier)
+        self._running().limiter.config.change("tier", tier)
 
     def issue_access_token(
         self, scopes: list[str] | None = None, expires_in: int = 1800, tenant_id: str | None = None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -281,37 +281,12 @@ def _limits(app: SandboxApp, method: str, request: Request) -> Response:
         changes = request.json()
         try:
             for name, value in changes.items():
-                set_limit(config, name, value)
+                config.change(name, value)
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
     elif method != "GET":
         raise BadRequest(f"{method} is not allowed on /_sandbox/limits")
     return json_response(200, config.describe())
-
-
-def set_limit(config, name: str, value) -> None:
-    """Change one limit setting while running; ``ValueError`` for an unknown name or a bad value.
-
-    ``tier`` takes a tier name (tiers.TIERS); ``day_limit`` takes an integer, or null to go back
-    to the tier's allowance; the others are converted to their field's type.
-    """
-    from tap_xero.sandbox import tiers
-
-    known = {f.name: f.type for f in fields(config)}
-    if name not in known:
-        raise ValueError(f"unknown limit setting {name}")
-    if name == "tier":
-        config.tier = tiers.tier_name(value)
-        return
-    if name == "day_limit" and value is None:
-        config.day_limit = None
-        return
-    kind = known[name]
-    try:
-        converted = bool(value) if "bool" in kind else float(value) if "float" in kind else int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"bad value for {name}") from None
-    setattr(config, name, converted)
 
 
 def _token(app: SandboxApp, body: dict) -> Response:

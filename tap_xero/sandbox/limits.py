@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from tap_xero.sandbox import tiers
 from tap_xero.sandbox.clock import SandboxClock
@@ -42,6 +42,25 @@ class LimitsConfig:
     def daily_allowance(self) -> int:
         """Calls per tenant per day: the explicit ``day_limit`` if given, else the tier's."""
         return self.day_limit if self.day_limit is not None else tiers.day_limit(self.tier)
+
+    def change(self, name: str, value) -> None:
+        """Change one setting while running (POST /_sandbox/limits); ``ValueError`` for an unknown name
+        or a bad value. ``tier`` takes a tier name; ``day_limit`` an integer, or None for the tier's."""
+        known = {f.name: f.type for f in fields(self)}
+        if name not in known:
+            raise ValueError(f"unknown limit setting {name}")
+        if name == "tier":
+            self.tier = tiers.tier_name(value)
+            return
+        if name == "day_limit" and value is None:
+            self.day_limit = None
+            return
+        kind = known[name]
+        try:
+            converted = bool(value) if "bool" in kind else float(value) if "float" in kind else int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"bad value for {name}") from None
+        setattr(self, name, converted)
 
     def describe(self) -> dict:
         """The settings as GET /_sandbox/limits shows them (``day_limit`` is the allowance in force)."""
