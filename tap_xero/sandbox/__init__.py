@@ -117,6 +117,12 @@ class Sandbox:
     def limiter(self):
         return self._running().limiter
 
+    def set_tier(self, tier: str) -> None:
+        """Switch Xero's pricing tier while running (starter | core | plus | advanced), like
+        ``POST /_sandbox/limits {"tier": ...}``: it changes the day allowance (unless one was set
+        explicitly) and whether Journals answer."""
+        self._running().limiter.config.change("tier", tier)
+
     def issue_access_token(
         self, scopes: list[str] | None = None, expires_in: int = 1800, tenant_id: str | None = None
     ) -> str:
@@ -138,6 +144,15 @@ class Sandbox:
 
     def reset_counters(self) -> None:
         self._running().stats.reset()
+
+    def lock_dates(self, tenant_id: str) -> dict:
+        """{"period_lock_date": date | None, "end_of_year_lock_date": date | None} of one tenant."""
+        return self._running().store.lock_dates(tenant_id)
+
+    def set_lock_dates(self, tenant_id: str, **dates) -> dict:
+        """The Python form of POST /_sandbox/lock-dates: ``period_lock_date`` and/or
+        ``end_of_year_lock_date``, each a date (or YYYY-MM-DD) to set or None to clear."""
+        return self._running().store.set_lock_dates(tenant_id, **dates)
 
     def mutate(self, tenant_id: str, envelope_key: str, action: str, record_id: str | None = None,
                fields: dict | None = None) -> dict:

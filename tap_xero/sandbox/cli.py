@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from tap_xero.sandbox import Sandbox, SandboxConfig
+from tap_xero.sandbox import Sandbox, SandboxConfig, tiers
 from tap_xero.sandbox.control import credentials
 from tap_xero.sandbox.faults import parse_fault
 from tap_xero.sandbox.oauth import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
@@ -23,6 +23,13 @@ def _fault_spec(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _tier(text: str) -> str:
+    try:
+        return tiers.tier_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _indexes(text: str) -> tuple[int, ...]:
@@ -49,7 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     limits = serve.add_argument_group("limits and latency")
     limits.add_argument("--no-limits", action="store_true", help="never answer 429 (headers still sent)")
     limits.add_argument("--minute-limit", type=int, default=60)
-    limits.add_argument("--day-limit", type=int, default=5000)
+    limits.add_argument("--day-limit", type=int, default=None,
+                        help="calls per tenant per day (default: the tier's, 1000 on starter, else 5000)")
+    limits.add_argument("--tier", type=_tier, default=tiers.DEFAULT_TIER,
+                        help="Xero's app pricing tier: starter, core, plus or advanced (default); "
+                             "below advanced, Journals answer 401")
     limits.add_argument("--concurrent-limit", type=int, default=5)
     limits.add_argument("--app-minute-limit", type=int, default=10000)
     limits.add_argument("--time-scale", type=float, default=1.0, help="60: a limit 'minute' lasts one second")
@@ -76,7 +87,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         seed=args.seed, scale=args.scale, tenants=args.tenants, host=args.host, port=args.port,
         limits=not args.no_limits, minute_limit=args.minute_limit, day_limit=args.day_limit,
         concurrent_limit=args.concurrent_limit, app_minute_limit=args.app_minute_limit,
-        time_scale=args.time_scale, clock_speed=args.clock_speed, latency_ms=args.latency_ms,
+        tier=args.tier, time_scale=args.time_scale, clock_speed=args.clock_speed, latency_ms=args.latency_ms,
         per_record_ms=args.per_record_ms, faults=tuple(args.fault), client_id=args.client_id,
         client_secret=args.client_secret, refresh_token=args.refresh_token,
         webhook_url=args.webhook_url, webhook_key=args.webhook_key,
@@ -114,6 +125,7 @@ def serve(args: argparse.Namespace) -> int:
         f"  client_secret:  {info['client_secret']}\n"
         f"  refresh_token:  {info['refresh_token']}\n"
         f"  tenant_ids:     {', '.join(info['tenant_ids'])}\n"
+        f"  tier:           {info['tier']}\n"
         f"  control:        {info['base_url']}/_sandbox/  (counts, requests, log, faults, mutations, clock)",
         flush=True,
     )

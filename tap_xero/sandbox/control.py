@@ -7,8 +7,12 @@
   POST   /_sandbox/reset-counters     zero the counters and the log
   GET    /_sandbox/faults             active faults;  POST adds one (JSON, see faults.py);  DELETE clears
   POST   /_sandbox/mutations          {"tenant_id","envelope_key","action","record_id","fields"} → {"record"}
+                                      (what Xero refuses, a locked period say: 400 ValidationException)
+  GET    /_sandbox/lock-dates         {"<tenantId>": {"period_lock_date","end_of_year_lock_date"}}
+  POST   /_sandbox/lock-dates         {"tenant_id","period_lock_date","end_of_year_lock_date"}: a date sets,
+                                      null clears, absent keeps (what GET Organisation serves)
   GET    /_sandbox/clock              {"now","time","speed"};  POST {"advance_seconds"} and/or {"speed"}
-  GET    /_sandbox/limits             the limit settings;  POST changes some of them
+  GET    /_sandbox/limits             the limit settings and tier;  POST changes some of them ({"tier": "core"})
   GET    /_sandbox/credentials        demo client id/secret, refresh token, URLs, tenant ids
   POST   /_sandbox/tokens             {"scopes","expires_in","tenant_id","refresh"} → a fresh token
   GET    /_sandbox/webhooks           delivery stats;  POST {"url","key"} configures and starts delivery
@@ -20,16 +24,18 @@ from __future__ import annotations
 
 import collections
 import threading
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from tap_xero.errors import redact
+from tap_xero.sandbox.routes import counted_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from tap_xero.sandbox.server import Request, Response, SandboxApp
 
 MUTATIONS = ("create", "update", "void", "archive", "touch")
+LOCK_DATE_FIELDS = ("period_lock_date", "end_of_year_lock_date")
 
 
 class RequestStats:
@@ -86,15 +92,9 @@ class RequestStats:
 
 def _counted_path(route: str) -> str | None:
     """The Accounting path a request is counted under: "Invoices", "Reports/TrialBalance", "Invoices/{id}"."""
-    from tap_xero.endpoints import BY_PATH
-
     if not route.startswith("api.xro/2.0/"):
         return None
-    rel = route[len("api.xro/2.0/"):].strip("/")
-    if rel in BY_PATH or rel.startswith("Reports/"):
-        return rel
-    head, _, _ = rel.rpartition("/")
-    return f"{head}/{{id}}" if head in BY_PATH else rel
+    return counted_path(route[len("api.xro/2.0/"):].strip("/"))
 
 
 class WebhookControl:
@@ -147,6 +147,8 @@ def handle(app: SandboxApp, request: Request) -> Response:
         return _faults(app, method, request)
     if key == ("POST", "mutations"):
         return _mutation(app, request.json())
+    if route == "lock-dates":
+        return _lock_dates(app, method, request)
     if route == "clock":
         return _clock(app, method, request)
     if route == "limits":
@@ -178,6 +180,7 @@ def credentials(app: SandboxApp) -> dict:
         "revocation_url": f"{base}/connect/revocation",
         "connections_url": f"{base}/connections",
         "tenant_ids": list(app.tenants),
+        "tier": app.limiter.config.tier,
     }
 
 
@@ -199,7 +202,7 @@ def _faults(app: SandboxApp, method: str, request: Request) -> Response:
 
 
 def _mutation(app: SandboxApp, body: dict) -> Response:
-    from tap_xero.sandbox.server import BadRequest, json_response
+    from tap_xero.sandbox.server import BadRequest, json_response, validation_error
 
     action = body.get("action")
     tenant_id, envelope_key = body.get("tenant_id"), body.get("envelope_key")
@@ -222,9 +225,34 @@ def _mutation(app: SandboxApp, body: dict) -> Response:
             record = getattr(app.store, action)(tenant_id, envelope_key, record_id)
     except LookupError as exc:  # unknown collection or record
         return json_response(404, {"error": f"not found: {exc}"})
+    except ValueError as exc:  # what Xero would refuse: its 400 ValidationException
+        return validation_error(*getattr(exc, "messages", [str(exc)]))
+    return json_response(200, {"record": record})
+
+
+def _lock_dates(app: SandboxApp, method: str, request: Request) -> Response:
+    from tap_xero.sandbox.server import BadRequest, json_response
+
+    if method == "GET":
+        return json_response(200, {tenant: _shown(app.store.lock_dates(tenant)) for tenant in app.tenants})
+    if method != "POST":
+        raise BadRequest(f"{method} is not allowed on /_sandbox/lock-dates")
+    body = request.json()
+    tenant_id = body.pop("tenant_id", None)
+    if tenant_id not in app.tenants:
+        return json_response(404, {"error": "unknown tenant_id"})
+    unknown = set(body) - set(LOCK_DATE_FIELDS)
+    if unknown:
+        raise BadRequest(f"unknown field(s) {', '.join(sorted(unknown))}; expected {', '.join(LOCK_DATE_FIELDS)}")
+    try:
+        dates = app.store.set_lock_dates(tenant_id, **body)
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    return json_response(200, {"record": record})
+    return json_response(200, {"tenant_id": tenant_id, **_shown(dates)})
+
+
+def _shown(dates: dict) -> dict:
+    return {name: day.isoformat() if day else None for name, day in dates.items()}
 
 
 def _clock(app: SandboxApp, method: str, request: Request) -> Response:
@@ -250,19 +278,15 @@ def _limits(app: SandboxApp, method: str, request: Request) -> Response:
 
     config = app.limiter.config
     if method == "POST":
-        known = {f.name: f.type for f in fields(config)}
-        for name, value in request.json().items():
-            if name not in known:
-                raise BadRequest(f"unknown limit setting {name}")
-            try:
-                converted = bool(value) if "bool" in known[name] else float(value) if "float" in known[name] \
-                    else int(value)
-            except (TypeError, ValueError):
-                raise BadRequest(f"bad value for {name}") from None
-            setattr(config, name, converted)
+        changes = request.json()
+        try:
+            for name, value in changes.items():
+                config.change(name, value)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
     elif method != "GET":
         raise BadRequest(f"{method} is not allowed on /_sandbox/limits")
-    return json_response(200, asdict(config))
+    return json_response(200, config.describe())
 
 
 def _token(app: SandboxApp, body: dict) -> Response:

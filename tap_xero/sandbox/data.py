@@ -39,6 +39,10 @@ STAMP_SPAN_MS = 760 * DAY_MS
 GENERATED_MAX_MS = STAMP_START_MS + STAMP_SPAN_MS
 PRE_1970_INVOICE_DAY = date(1965, 3, 14).toordinal()
 PRE_1970_JOURNAL_DAY = date(1969, 12, 31).toordinal()
+# Lock dates of even tenants (odd tenants have none): before every generated document but the
+# pre-1970 edge records, so mutations of generated documents are allowed until a test locks more.
+PERIOD_LOCK_DAY = date(2023, 12, 31).toordinal()
+END_OF_YEAR_LOCK_DAY = date(2023, 6, 30).toordinal()  # a financial year end (30 June)
 
 CENT = Decimal("0.01")
 
@@ -614,7 +618,6 @@ class Organisation:
             "TaxNumber": f"{mix(self.key, 6) % 10**9:09d}", "FinancialYearEndDay": 30,
             "FinancialYearEndMonth": 6, "SalesTaxBasis": "ACCRUALS", "SalesTaxPeriod": "QUARTERLY",
             "DefaultSalesTax": "Tax Exclusive", "DefaultPurchasesTax": "Tax Exclusive",
-            "PeriodLockDate": day_date(date(2023, 12, 31).toordinal()),
             "CreatedDateUTC": ms_date(self.created_ms), "Timezone": self.timezone,
             "ShortCode": f"!{mix(self.key, 7) % 36**5:05x}", "Class": "PREMIUM", "Edition": "BUSINESS",
             "LineOfBusiness": "Sandbox trading",
@@ -625,6 +628,9 @@ class Organisation:
             "PaymentTerms": {"Bills": {"Day": 20, "Type": "OFFOLLOWINGMONTH"},
                              "Sales": {"Day": 14, "Type": "DAYSAFTERBILLDATE"}},
         }
+        if self.tenant_index % 2 == 0:  # even tenants have both lock dates, odd ones none (fields absent)
+            self.organisation["PeriodLockDate"] = day_date(PERIOD_LOCK_DAY)
+            self.organisation["EndOfYearLockDate"] = day_date(END_OF_YEAR_LOCK_DAY)
         self._region_refs = [self.tracking_ref(k) for k in range(REGION_OPTIONS)]
         self.invoice_reminders = [{"Enabled": True}]
         self.payment_services = [{

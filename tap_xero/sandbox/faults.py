@@ -69,9 +69,9 @@ class Fault:
             return False
         if self.path is None:
             return route.startswith("api.xro/")
-        wanted = self.path.strip("/")
+        wanted = self.path.strip("/").lower()  # Xero's paths are case-insensitive (routes.py)
         api_route = route.removeprefix("api.xro/2.0/")
-        return any(r == wanted or r.startswith(wanted + "/") for r in (route, api_route))
+        return any(r == wanted or r.startswith(wanted + "/") for r in (route.lower(), api_route.lower()))
 
 
 _SETTABLE = {f.name: f.type for f in fields(Fault) if f.name not in ("seen", "fired")}

@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
+from tap_xero.sandbox import tiers
 from tap_xero.sandbox.clock import SandboxClock
 
 MINUTE = 60.0
@@ -26,12 +27,47 @@ DAY = 86400.0
 class LimitsConfig:
     enabled: bool = True
     minute_limit: int = 60
-    day_limit: int = 5000
+    day_limit: int | None = None  # None: the tier's allowance
     concurrent_limit: int = 5
     app_minute_limit: int = 10000
     time_scale: float = 1.0  # >1 shortens the windows: 60 → a minute lasts one (sandbox) second
     latency_ms: float = 0.0  # added to every API response
     per_record_ms: float = 0.0  # added per record served
+    tier: str = tiers.DEFAULT_TIER  # Xero's app pricing tier (see tiers.py)
+
+    def __post_init__(self) -> None:
+        self.tier = tiers.tier_name(self.tier)
+
+    @property
+    def daily_allowance(self) -> int:
+        """Calls per tenant per day: the explicit ``day_limit`` if given, else the tier's."""
+        return self.day_limit if self.day_limit is not None else tiers.day_limit(self.tier)
+
+    def change(self, name: str, value) -> None:
+        """Change one setting while running (POST /_sandbox/limits); ``ValueError`` for an unknown name
+        or a bad value. ``tier`` takes a tier name; ``day_limit`` an integer, or None for the tier's."""
+        known = {f.name: f.type for f in fields(self)}
+        if name not in known:
+            raise ValueError(f"unknown limit setting {name}")
+        if name == "tier":
+            self.tier = tiers.tier_name(value)
+            return
+        if name == "day_limit" and value is None:
+            self.day_limit = None
+            return
+        kind = known[name]
+        try:
+            converted = bool(value) if "bool" in kind else float(value) if "float" in kind else int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"bad value for {name}") from None
+        setattr(self, name, converted)
+
+    def describe(self) -> dict:
+        """The settings as GET /_sandbox/limits shows them (``day_limit`` is the allowance in force)."""
+        shown = asdict(self)
+        shown["day_limit"] = self.daily_allowance
+        shown["day_limit_source"] = "explicit" if self.day_limit is not None else "tier"
+        return shown
 
 
 @dataclass
@@ -89,11 +125,11 @@ class RateLimiter:
             state.minute.roll(now, minute_len)
             state.day.roll(now, day_len)
             self._app_minute.roll(now, minute_len)
-            if state.day_spent_by_fault and state.day.used >= cfg.day_limit:
+            if state.day_spent_by_fault and state.day.used >= cfg.daily_allowance:
                 return Refusal("day", self._retry_after(state.day.seconds_left(now, day_len)))
             if cfg.enabled:
                 # Day first: a client told "minute" would retry in a minute and hit the day cap anyway.
-                if state.day.used >= cfg.day_limit:
+                if state.day.used >= cfg.daily_allowance:
                     return Refusal("day", self._retry_after(state.day.seconds_left(now, day_len)))
                 if state.in_flight >= cfg.concurrent_limit:
                     return Refusal("concurrent", 1)
@@ -120,7 +156,7 @@ class RateLimiter:
         with self._lock:
             state = self._tenants.setdefault(tenant_id, _TenantState())
             state.day.roll(now, day_len)
-            state.day.used = max(state.day.used, self.config.day_limit)
+            state.day.used = max(state.day.used, self.config.daily_allowance)
             state.day_spent_by_fault = True
 
     def headers(self, tenant_id: str | None) -> dict[str, str]:
@@ -140,7 +176,7 @@ class RateLimiter:
                 app_used = self._app_minute.used
         return {
             "X-MinLimit-Remaining": str(max(0, cfg.minute_limit - minute_used)),
-            "X-DayLimit-Remaining": str(max(0, cfg.day_limit - day_used)),
+            "X-DayLimit-Remaining": str(max(0, cfg.daily_allowance - day_used)),
             "X-AppMinLimit-Remaining": str(max(0, cfg.app_minute_limit - app_used)),
         }
 

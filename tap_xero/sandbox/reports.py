@@ -4,14 +4,32 @@ Every figure comes from ``Organisation.daily`` (signed cents per account per day
 positive), which the generator and every mutation keep equal to the sum of journal lines.
 So the trial balance at a date equals the sum of the journal lines dated on or before it.
 Numbers in cells are strings with two decimals, as Xero sends them.
+
+Parameters are read by ``report_periods.ReportQuery`` (case-insensitive names, ``ValueError``
+for a malformed value, unknown ones ignored). Multi-column layouts (docs/sandbox.md, Reports):
+
+- ProfitAndLoss ``periods=N`` (1..12) + ``timeframe``: N+1 value columns, newest first; column i
+  is [fromDate, toDate] shifted back i timeframes (``report_periods.shift_months``).
+- BalanceSheet ``periods=N`` + ``timeframe``: N+1 columns, newest first, as at ``date`` shifted back.
+- BudgetSummary: ``periods`` (default 12) columns of ``timeframe`` months (1, 3 or 12), oldest
+  first, from the month of ``date``.
+- ExecutiveSummary: the month of ``date``, the month before, and the variance between them.
+
+A column of a multi-column answer equals the single-column answer for its range: the same
+header title and, row for row, the same values (a row the single answer leaves out because it
+is zero there shows "0.00"). ``paymentsOnly`` and ``standardLayout`` are accepted and change
+nothing (accrual figures, one layout); tracking parameters are accepted and ignored.
 """
 
 from __future__ import annotations
 
 import calendar
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Callable, Iterable
 
 from tap_xero.sandbox.data import ACCOUNT_CLASS, BANK_CODES, UNIX_EPOCH_ORDINAL, Organisation, money, parse_ms_date
+from tap_xero.sandbox.report_periods import ReportQuery, month_end, month_start, shift_months
 
 TITLES = {
     "TrialBalance": "Trial Balance", "ProfitAndLoss": "Profit and Loss", "BalanceSheet": "Balance Sheet",
@@ -21,28 +39,15 @@ INCOME_TYPES = ("REVENUE", "SALES")
 OTHER_INCOME_TYPES = ("OTHERINCOME",)
 DIRECT_COST_TYPES = ("DIRECTCOSTS",)
 EXPENSE_TYPES = ("EXPENSE", "OVERHEADS", "DEPRECIATN")
+TENTH = Decimal("0.1")
 
 
 def amount(cents: int) -> str:
     return str(money(cents))
 
 
-def _param_date(params: dict[str, str], name: str, default: date) -> date:
-    for key, value in params.items():
-        if key.lower() == name.lower() and value:
-            try:
-                return date.fromisoformat(str(value)[:10])
-            except ValueError:
-                raise ValueError(f"'{value}' is not a valid {name} (expected YYYY-MM-DD)") from None
-    return default
-
-
 def _long(day: date) -> str:
     return f"{day.day} {calendar.month_name[day.month]} {day.year}"
-
-
-def _month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def _year_start(org: Organisation, day: date) -> date:
@@ -66,8 +71,16 @@ def _account_row(account: dict, values: list[str]) -> dict:
             [_cell(v, account["AccountID"]) for v in values]}
 
 
+def _row(label: str, values: list[int]) -> dict:
+    return {"RowType": "Row", "Cells": [_cell(label)] + [_cell(amount(v)) for v in values]}
+
+
 def _summary(title: str, values: list[str]) -> dict:
     return {"RowType": "SummaryRow", "Cells": [_cell(title)] + [_cell(v) for v in values]}
+
+
+def _header(first: str, titles: Iterable[str]) -> dict:
+    return {"RowType": "Header", "Cells": [_cell(first)] + [_cell(t) for t in titles]}
 
 
 def _accounts(org: Organisation, types: tuple[str, ...] | None = None, classes: tuple[str, ...] | None = None):
@@ -79,20 +92,51 @@ def _accounts(org: Organisation, types: tuple[str, ...] | None = None, classes: 
         yield account
 
 
-def _report(org: Organisation, name: str, subtitle: str, report_date: date, updated: str, rows: list[dict]) -> dict:
+def _account_section(title: str, accounts: Iterable[dict], values_of: Callable[[dict], list[int]], width: int,
+                     total_title: str, extra: Iterable[tuple[str, list[int]]] = ()) -> tuple[dict, list[int]]:
+    """A Section of account rows (those non-zero in some column), extra rows, and a total per column."""
+    totals = [0] * width
+    rows = []
+    for account in accounts:
+        values = values_of(account)
+        if any(values):
+            totals = [t + v for t, v in zip(totals, values)]
+            rows.append(_account_row(account, [amount(v) for v in values]))
+    for label, values in extra:
+        totals = [t + v for t, v in zip(totals, values)]
+        rows.append(_row(label, values))
+    rows.append(_summary(total_title, [amount(v) for v in totals]))
+    return {"RowType": "Section", "Title": title, "Rows": rows}, totals
+
+
+def _report(org: Organisation, name: str, subtitle: str, report_date: date, updated: str, rows: list[dict],
+            titles: list[str] | None = None) -> dict:
     return {
         "ReportID": name, "ReportName": TITLES[name], "ReportType": name,
-        "ReportTitles": [TITLES[name], org.name, subtitle], "ReportDate": _long(report_date),
+        "ReportTitles": titles or [TITLES[name], org.name, subtitle], "ReportDate": _long(report_date),
         "UpdatedDateUTC": updated, "Fields": [], "Rows": rows,
     }
 
 
+def _date_range(query: ReportQuery, today: date) -> tuple[date, date]:
+    """fromDate/toDate: by default the current month; toDate defaults to the end of fromDate's month."""
+    start = query.date("fromDate", today.replace(day=1))
+    end = query.date("toDate", month_end(start))
+    if end < start:
+        raise ValueError("toDate must not be before fromDate")
+    return start, end
+
+
+# -- the reports --------------------------------------------------------------------------------------
+
+
 def trial_balance(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
-    at = _param_date(params, "date", today)
+    query = ReportQuery(params)
+    at = query.date("date", today)
+    query.flag("paymentsOnly")
     until = at.toordinal()
     year_start = _year_start(org, at).toordinal()
-    rows: list[dict] = [{"RowType": "Header", "Cells": [_cell(c) for c in
-                                                        ("Account", "Debit", "Credit", "YTD Debit", "YTD Credit")]}]
+    rows: list[dict] = [_header("Account", ("Debit", "Credit", "YTD Debit", "YTD Credit"))]
     totals = [0, 0, 0, 0]
     for title, classes in (("Revenue", ("REVENUE",)), ("Expenses", ("EXPENSE",)), ("Assets", ("ASSET",)),
                            ("Liabilities", ("LIABILITY",)), ("Equity", ("EQUITY",))):
@@ -111,39 +155,37 @@ def trial_balance(org: Organisation, params: dict[str, str], today: date, update
     return _report(org, "TrialBalance", f"As at {_long(at)}", at, updated, rows)
 
 
-def _movement(org: Organisation, account: dict, start: int, end: int) -> int:
-    return org.balance(account["Code"], until_day=end, from_day=start)
+def _range_title(start: date, end: date) -> str:
+    """A ProfitAndLoss column's header title: "1 Jan 2025-31 Jan 2025"."""
+    return (f"{start.day} {calendar.month_abbr[start.month]} {start.year}-"
+            f"{end.day} {calendar.month_abbr[end.month]} {end.year}")
 
 
 def profit_and_loss(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
-    start = _param_date(params, "fromDate", today.replace(day=1))
-    end = _param_date(params, "toDate", _month_end(start))
-    if end < start:
-        raise ValueError("toDate must not be before fromDate")
-    s, e = start.toordinal(), end.toordinal()
-    period = f"{start.day} {calendar.month_abbr[start.month]} {start.year}-{end.day} {calendar.month_abbr[end.month]} {end.year}"
-    rows: list[dict] = [{"RowType": "Header", "Cells": [_cell(""), _cell(period)]}]
+    query = ReportQuery(params)
+    start, end = _date_range(query, today)
+    comparisons, step = query.periods(default=0), query.timeframe_months()
+    query.flag("standardLayout"), query.flag("paymentsOnly")
+    ranges = [(shift_months(start, -i * step), shift_months(end, -i * step)) for i in range(comparisons + 1)]
+    days = [(s.toordinal(), e.toordinal()) for s, e in ranges]
+    width = len(days)
+    rows: list[dict] = [_header("", (_range_title(s, e) for s, e in ranges))]
 
-    def section(title: str, types: tuple[str, ...], sign: int, total_title: str) -> int:
-        total = 0
-        section_rows = []
-        for account in _accounts(org, types=types):
-            value = sign * _movement(org, account, s, e)
-            if value:
-                total += value
-                section_rows.append(_account_row(account, [amount(value)]))
-        section_rows.append(_summary(total_title, [amount(total)]))
-        rows.append({"RowType": "Section", "Title": title, "Rows": section_rows})
-        return total
+    def section(title: str, types: tuple[str, ...], sign: int, total_title: str) -> list[int]:
+        def values_of(account: dict) -> list[int]:
+            return [sign * org.balance(account["Code"], until_day=e, from_day=s) for s, e in days]
+        built, totals = _account_section(title, _accounts(org, types=types), values_of, width, total_title)
+        rows.append(built)
+        return totals
 
     income = section("Income", INCOME_TYPES, -1, "Total Income")
     costs = section("Less Cost of Sales", DIRECT_COST_TYPES, 1, "Total Cost of Sales")
-    rows.append({"RowType": "Section", "Title": "", "Rows": [
-        {"RowType": "Row", "Cells": [_cell("Gross Profit"), _cell(amount(income - costs))]}]})
+    gross = [i - c for i, c in zip(income, costs)]
+    rows.append({"RowType": "Section", "Title": "", "Rows": [_row("Gross Profit", gross)]})
     other = section("Plus Other Income", OTHER_INCOME_TYPES, -1, "Total Other Income")
     expenses = section("Less Operating Expenses", EXPENSE_TYPES, 1, "Total Operating Expenses")
-    rows.append({"RowType": "Section", "Title": "", "Rows": [
-        {"RowType": "Row", "Cells": [_cell("Net Profit"), _cell(amount(income - costs + other - expenses))]}]})
+    net = [g + o - x for g, o, x in zip(gross, other, expenses)]
+    rows.append({"RowType": "Section", "Title": "", "Rows": [_row("Net Profit", net)]})
     return _report(org, "ProfitAndLoss", f"For the period {_long(start)} to {_long(end)}", end, updated, rows)
 
 
@@ -156,42 +198,40 @@ def net_profit(org: Organisation, start: int | None, end: int) -> int:
 
 
 def balance_sheet(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
-    at = _param_date(params, "date", today)
-    until = at.toordinal()
-    year_start = _year_start(org, at).toordinal()
-    rows: list[dict] = [{"RowType": "Header", "Cells": [_cell(""), _cell(_long(at))]}]
+    query = ReportQuery(params)
+    at = query.date("date", today)
+    comparisons, step = query.periods(default=0), query.timeframe_months()
+    query.flag("standardLayout"), query.flag("paymentsOnly")
+    dates = [shift_months(at, -i * step) for i in range(comparisons + 1)]
+    # (last day, first day of its financial year) per column: earlier years close into retained earnings.
+    columns = [(d.toordinal(), _year_start(org, d).toordinal()) for d in dates]
+    retained = [net_profit(org, None, year_start - 1) for _, year_start in columns]
+    rows: list[dict] = [_header("", (_long(d) for d in dates))]
 
-    def section(title: str, classes: tuple[str, ...], sign: int, extra: list[tuple[str, int]] = ()) -> int:
-        total = 0
-        section_rows = []
-        for account in _accounts(org, classes=classes):
-            value = sign * org.balance(account["Code"], until_day=until)
+    def section(title: str, classes: tuple[str, ...], sign: int, extra=()) -> list[int]:
+        def values_of(account: dict) -> list[int]:
+            values = [sign * org.balance(account["Code"], until_day=until) for until, _ in columns]
             if account.get("SystemAccount") == "RETAINEDEARNINGS":
-                value += net_profit(org, None, year_start - 1)  # earlier years close into retained earnings
-            if value:
-                total += value
-                section_rows.append(_account_row(account, [amount(value)]))
-        for label, value in extra:
-            total += value
-            section_rows.append({"RowType": "Row", "Cells": [_cell(label), _cell(amount(value))]})
-        section_rows.append(_summary(f"Total {title}", [amount(total)]))
-        rows.append({"RowType": "Section", "Title": title, "Rows": section_rows})
-        return total
+                values = [v + r for v, r in zip(values, retained)]
+            return values
+        built, totals = _account_section(title, _accounts(org, classes=classes), values_of, len(columns),
+                                         f"Total {title}", extra)
+        rows.append(built)
+        return totals
 
     assets = section("Assets", ("ASSET",), 1)
     liabilities = section("Liabilities", ("LIABILITY",), -1)
     rows.append({"RowType": "Section", "Title": "", "Rows": [
-        {"RowType": "Row", "Cells": [_cell("Net Assets"), _cell(amount(assets - liabilities))]}]})
-    section("Equity", ("EQUITY",), -1, [("Current Year Earnings", net_profit(org, year_start, until))])
+        _row("Net Assets", [a - b for a, b in zip(assets, liabilities)])]})
+    current_year = [net_profit(org, year_start, until) for until, year_start in columns]
+    section("Equity", ("EQUITY",), -1, [("Current Year Earnings", current_year)])
     return _report(org, "BalanceSheet", f"As at {_long(at)}", at, updated, rows)
 
 
 def bank_summary(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
-    start = _param_date(params, "fromDate", today.replace(day=1))
-    end = _param_date(params, "toDate", _month_end(start))
+    start, end = _date_range(ReportQuery(params), today)
     s, e = start.toordinal(), end.toordinal()
-    rows: list[dict] = [{"RowType": "Header", "Cells": [_cell(c) for c in (
-        "Bank Accounts", "Opening Balance", "Cash Received", "Cash Spent", "Closing Balance")]}]
+    rows: list[dict] = [_header("Bank Accounts", ("Opening Balance", "Cash Received", "Cash Spent", "Closing Balance"))]
     section_rows = []
     totals = [0, 0, 0, 0]
     for account in _accounts(org, types=("BANK",)):
@@ -209,63 +249,87 @@ def bank_summary(org: Organisation, params: dict[str, str], today: date, updated
     return _report(org, "BankSummary", f"For the period {_long(start)} to {_long(end)}", end, updated, rows)
 
 
+def _budget_months(budget: dict) -> list[tuple[int, int]]:
+    """(year, month) of each BudgetBalance period, in the order of every line's balances."""
+    out = []
+    for balance in budget["BudgetLines"][0]["BudgetBalances"]:
+        day = date.fromordinal(UNIX_EPOCH_ORDINAL + parse_ms_date(balance["Period"]) // 86_400_000)
+        out.append((day.year, day.month))
+    return out
+
+
 def budget_summary(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
-    at = _param_date(params, "date", today)
+    query = ReportQuery(params)
+    at = query.date("date", today)
+    count, months = query.periods(default=12), query.budget_timeframe()
+    # Column j: the ``months`` calendar months starting j * months after the month of ``date``.
+    spans = [[shift_months(month_start(at), j * months + k) for k in range(months)] for j in range(count)]
     budget = org.budgets[0]
-    periods = [b["Period"] for b in budget["BudgetLines"][0]["BudgetBalances"]]
-    labels = []
-    for period in periods:
-        day = date.fromordinal(UNIX_EPOCH_ORDINAL + parse_ms_date(period) // 86_400_000)
-        labels.append(f"{calendar.month_abbr[day.month]}-{str(day.year)[2:]}")
-    rows: list[dict] = [{"RowType": "Header", "Cells": [_cell("Account")] + [_cell(v) for v in labels]}]
+    budget_months = _budget_months(budget)
+    rows: list[dict] = [_header("Account", (f"{calendar.month_abbr[span[-1].month]}-{span[-1].year % 100:02d}"
+                                            for span in spans))]
     for title, classes in (("Income", ("REVENUE",)), ("Expenses", ("EXPENSE",))):
-        section_rows = []
-        totals = [0] * len(periods)
+        section_rows, totals = [], [0] * count
         for line in budget["BudgetLines"]:
             account = org.accounts_by_code[line["AccountCode"]]
             if ACCOUNT_CLASS[account["Type"]] not in classes:
                 continue
-            values = [int(b["Amount"] * 100) for b in line["BudgetBalances"]]
+            by_month = {ym: int(b["Amount"] * 100) for ym, b in zip(budget_months, line["BudgetBalances"])}
+            values = [sum(by_month.get((m.year, m.month), 0) for m in span) for span in spans]
             totals = [t + v for t, v in zip(totals, values)]
             section_rows.append(_account_row(account, [amount(v) for v in values]))
         section_rows.append(_summary(f"Total {title}", [amount(v) for v in totals]))
         rows.append({"RowType": "Section", "Title": title, "Rows": section_rows})
-    return _report(org, "BudgetSummary", f"{budget['Description']} for 12 months", at, updated, rows)
+    first, last = spans[0][0], spans[-1][-1]
+    span_title = (f"{calendar.month_name[first.month]} {first.year} to "
+                  f"{calendar.month_name[last.month]} {last.year}")
+    return _report(org, "BudgetSummary", span_title, at, updated, rows,
+                   titles=[budget["Description"], TITLES["BudgetSummary"], org.name, span_title])
 
 
-def executive_summary(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
-    at = _param_date(params, "date", today)
-    s, e = at.replace(day=1).toordinal(), _month_end(at).toordinal()
-    month = f"{calendar.month_abbr[at.month]} {at.year}"
+def _executive_figures(org: Organisation, month: date) -> list[tuple[str, list[tuple[str, int]]]]:
+    """The Executive Summary's sections for one calendar month: [(section, [(label, cents)])]."""
+    s, e = month.toordinal(), month_end(month).toordinal()
 
     def movement(types: tuple[str, ...], sign: int) -> int:
         return sum(sign * org.balance(a["Code"], until_day=e, from_day=s) for a in _accounts(org, types=types))
 
     received = sum(v for code in BANK_CODES for d, v in org.daily_debits.get(code, {}).items() if s <= d <= e)
     net_cash = movement(("BANK",), 1)
-    closing = sum(org.balance(code, until_day=e) for code in BANK_CODES)
-    income = movement(INCOME_TYPES, -1)
-    direct = movement(DIRECT_COST_TYPES, 1)
-    other = movement(OTHER_INCOME_TYPES, -1)
-    expenses = movement(EXPENSE_TYPES, 1)
-    debtors = org.balance("610", until_day=e)
-    creditors = -org.balance("800", until_day=e)
+    income, direct = movement(INCOME_TYPES, -1), movement(DIRECT_COST_TYPES, 1)
+    other, expenses = movement(OTHER_INCOME_TYPES, -1), movement(EXPENSE_TYPES, 1)
     net_assets = sum(org.balance(a["Code"], until_day=e) for a in _accounts(org, classes=("ASSET", "LIABILITY")))
-
-    def section(title: str, items: list[tuple[str, int]]) -> dict:
-        return {"RowType": "Section", "Title": title, "Rows": [
-            {"RowType": "Row", "Cells": [_cell(label), _cell(amount(value))]} for label, value in items]}
-
-    rows = [
-        {"RowType": "Header", "Cells": [_cell(""), _cell(month)]},
-        section("Cash", [("Cash received", received), ("Cash spent", received - net_cash),
-                         ("Cash surplus (deficit)", net_cash), ("Closing bank balance", closing)]),
-        section("Profitability", [("Income", income), ("Direct costs", direct), ("Gross profit (loss)", income - direct),
-                                  ("Other Income", other), ("Expenses", expenses),
-                                  ("Profit (loss)", income - direct + other - expenses)]),
-        section("Balance Sheet", [("Debtors", debtors), ("Creditors", creditors),
-                                  ("Net assets", net_assets)]),
+    return [
+        ("Cash", [("Cash received", received), ("Cash spent", received - net_cash),
+                  ("Cash surplus (deficit)", net_cash),
+                  ("Closing bank balance", sum(org.balance(code, until_day=e) for code in BANK_CODES))]),
+        ("Profitability", [("Income", income), ("Direct costs", direct), ("Gross profit (loss)", income - direct),
+                           ("Other Income", other), ("Expenses", expenses),
+                           ("Profit (loss)", income - direct + other - expenses)]),
+        ("Balance Sheet", [("Debtors", org.balance("610", until_day=e)),
+                           ("Creditors", -org.balance("800", until_day=e)), ("Net assets", net_assets)]),
     ]
+
+
+def variance(current: int, previous: int) -> str:
+    """Xero's Variance cell: the change as a percentage of the previous value's size, one decimal
+    rounded half up ("7.3%", "-21.8%"); "0.0%" when the previous value is zero (as the spec's example)."""
+    if previous == 0:
+        return "0.0%"
+    percent = (Decimal(current - previous) * 100 / abs(previous)).quantize(TENTH, rounding=ROUND_HALF_UP)
+    return f"{percent if percent else Decimal('0.0')}%"
+
+
+def executive_summary(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
+    at = ReportQuery(params).date("date", today)
+    months = [month_start(at), shift_months(month_start(at), -1)]
+    current, previous = (_executive_figures(org, m) for m in months)
+    rows = [_header("", [f"{calendar.month_abbr[m.month]} {m.year}" for m in months] + ["Variance"])]
+    for (title, now), (_, before) in zip(current, previous):
+        rows.append({"RowType": "Section", "Title": title, "Rows": [
+            {"RowType": "Row", "Cells": [_cell(label), _cell(amount(value)), _cell(amount(earlier)),
+                                         _cell(variance(value, earlier))]}
+            for (label, value), (_, earlier) in zip(now, before)]})
     return _report(org, "ExecutiveSummary", f"For the month of {calendar.month_name[at.month]} {at.year}", at,
                    updated, rows)
 
@@ -283,4 +347,3 @@ def build_report(org: Organisation, name: str, params: dict[str, str], today: da
     except KeyError:
         raise KeyError(f"unknown report {name}") from None
     return builder(org, params or {}, today, updated)
-

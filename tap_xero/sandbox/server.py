@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import base64
 import gzip
+import re
 import socket
 import struct
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,9 +28,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import simplejson
 
-from tap_xero.endpoints import BY_PATH, REPORTS_BY_NAME, Endpoint, Paging
+from tap_xero.endpoints import Endpoint, Paging, Report
 from tap_xero.endpoints import FIXED_PAGE_SIZE, MAX_PAGE_SIZE
-from tap_xero.sandbox import control
+from tap_xero.sandbox import control, routes, tiers
 from tap_xero.sandbox.clock import SandboxClock
 from tap_xero.sandbox.faults import AFTER_PAGE_KINDS, BEFORE_KINDS, BODY_KINDS, FaultInjector
 from tap_xero.sandbox.limits import LimitsConfig, RateLimiter, Refusal
@@ -58,12 +59,13 @@ class SandboxConfig:
     # Rate limits and latency (see limits.py).
     limits: bool = True
     minute_limit: int = 60
-    day_limit: int = 5000
+    day_limit: int | None = None  # None: the tier's daily allowance (1,000 on starter, else 5,000)
     concurrent_limit: int = 5
     app_minute_limit: int = 10000
     time_scale: float = 1.0
     latency_ms: float = 0.0
     per_record_ms: float = 0.0
+    tier: str = tiers.DEFAULT_TIER  # Xero's app pricing tier: starter | core | plus | advanced
     clock_speed: float = 1.0  # sandbox seconds per real second (token lifetimes, mutation stamps)
     faults: tuple[str | dict, ...] = ()  # fault specs: "kind:key=value,..." strings or dicts (see faults.py)
     client_id: str = DEMO_CLIENT_ID
@@ -82,6 +84,7 @@ class SandboxConfig:
             enabled=self.limits, minute_limit=self.minute_limit, day_limit=self.day_limit,
             concurrent_limit=self.concurrent_limit, app_minute_limit=self.app_minute_limit,
             time_scale=self.time_scale, latency_ms=self.latency_ms, per_record_ms=self.per_record_ms,
+            tier=self.tier,
         )
 
 
@@ -120,10 +123,10 @@ def ms_date(moment: datetime) -> str:
     return f"/Date({int(moment.timestamp() * 1000)})/"
 
 
-def validation_error(message: str) -> Response:
+def validation_error(*messages: str) -> Response:
     return json_response(400, {
         "ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
-        "Elements": [{"ValidationErrors": [{"Message": message}]}],
+        "Elements": [{"ValidationErrors": [{"Message": message} for message in messages]}],
     })
 
 
@@ -168,6 +171,26 @@ def maintenance() -> Response:
     return text_response(503, "The Xero API is currently offline for maintenance")
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header accepts gzip: ``gzip`` (or ``x-gzip``, or ``*`` when gzip is
+    not named) with a q-value above 0 (RFC 7231 5.3.4)."""
+    weights: dict[str, float] = {}
+    for part in accept_encoding.split(","):
+        coding, *params = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if coding:
+            weights[coding.lower()] = weight
+    named = weights.get("gzip", weights.get("x-gzip"))
+    return (named if named is not None else weights.get("*", 0.0)) > 0
+
+
 # -- query parsing -----------------------------------------------------------------------------------
 
 _KNOWN_PARAMS = {
@@ -176,14 +199,40 @@ _KNOWN_PARAMS = {
 }
 
 
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))?")
+# HTTP-date (RFC 7231 7.1.1.1: IMF-fixdate, RFC 850, asctime) and RFC 1123 with a numeric zone.
+_HTTP_DATES = (
+    re.compile(rf"(?:{_DAY}, )?\d{{1,2}} {_MONTH} \d{{4}} \d{{2}}:\d{{2}}:\d{{2}} (?:GMT|UTC?|[+-]\d{{4}})"),
+    re.compile(rf"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \d{{2}}-{_MONTH}-\d{{2}} "
+               rf"\d{{2}}:\d{{2}}:\d{{2}} GMT"),
+    re.compile(rf"{_DAY} {_MONTH} [ \d]\d \d{{2}}:\d{{2}}:\d{{2}} \d{{4}}"),
+)
+
+
 def parse_if_modified_since(value: str) -> datetime:
-    """Xero's ``YYYY-MM-DDTHH:MM:SS`` (UTC; fractions and Z tolerated) or RFC 1123; second precision."""
+    """If-Modified-Since as the UTC second it names; ``BadRequest`` for any other form.
+
+    Accepted: RFC 3339 date-times with ``Z`` or a numeric offset, with or without fractional
+    seconds (what the spec types the header as, and the official SDKs send); Xero's documented
+    ``YYYY-MM-DDTHH:MM:SS`` (no offset: UTC); an HTTP-date (RFC 7231's three forms, and RFC 1123
+    with a numeric zone). Fractions are truncated: Xero compares whole seconds.
+    """
     text = value.strip()
     try:
-        if "," in text or text.endswith("GMT"):
+        match = _RFC3339.fullmatch(text)
+        if match:
+            year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+            sign, off_h, off_m = match.group(8), match.group(9), match.group(10)
+            offset = timedelta(0) if sign is None else (1 if sign == "+" else -1) * timedelta(
+                hours=int(off_h), minutes=int(off_m))
+            moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone(offset))
+        elif any(form.fullmatch(text) for form in _HTTP_DATES):
             moment = parsedate_to_datetime(text)
         else:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            raise ValueError(text)
     except (TypeError, ValueError):
         raise BadRequest(f"If-Modified-Since is not a date: {value!r}") from None
     if moment.tzinfo is None:
@@ -398,15 +447,13 @@ class SandboxApp:
     def _accounting(self, request: Request, rel: str, tenant: str, grant: AccessGrant) -> Response:
         if request.method != "GET":
             return validation_error("The sandbox serves reads only; use /_sandbox/mutations to change data")
-        if rel.startswith("Reports/"):
-            return self._report(request, rel.removeprefix("Reports/"), tenant, grant)
-        endpoint, record_id = BY_PATH.get(rel), None
-        if endpoint is None:
-            head, _, record_id = rel.rpartition("/")
-            endpoint = BY_PATH.get(head)
-            if endpoint is None or endpoint.id_field is None or not record_id:
-                return not_found()
-        if not grant.scopes & set(endpoint.scopes):
+        route = routes.resolve(rel)
+        if route is None:
+            return not_found()
+        if route.report is not None:
+            return self._report(request, route.report, tenant, grant)
+        endpoint, record_id = route.endpoint, route.record_id
+        if not grant.scopes & set(endpoint.scopes) or not tiers.allows(self.limiter.config.tier, endpoint.path):
             return unauthorized("AuthorizationUnsuccessful")
         if endpoint.retired and self.tenants[tenant] not in self.config.classic_expenses_tenants:
             if self.config.retired_status == 401:
@@ -433,14 +480,11 @@ class SandboxApp:
             response.truncate = True
         return response
 
-    def _report(self, request: Request, name: str, tenant: str, grant: AccessGrant) -> Response:
-        report = REPORTS_BY_NAME.get(name)
-        if report is None:
-            return not_found()
+    def _report(self, request: Request, report: Report, tenant: str, grant: AccessGrant) -> Response:
         if not grant.scopes & set(report.scopes):
             return unauthorized("AuthorizationUnsuccessful")
         try:
-            body = self.store.report(tenant, name, dict(request.params))
+            body = self.store.report(tenant, report.name, dict(request.params))
         except ValueError as exc:
             return validation_error(str(exc))
         response = self._envelope("Reports", [body], None)
@@ -509,10 +553,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers.update(response.headers)
         if response.truncate:
             body = body[: max(1, len(body) // 2)]
-        elif (
-            app.config.gzip and len(body) >= GZIP_MIN_BYTES
-            and "gzip" in self.headers.get("Accept-Encoding", "")
-        ):
+        elif app.config.gzip and len(body) >= GZIP_MIN_BYTES and accepts_gzip(self.headers.get("Accept-Encoding", "")):
             body = gzip.compress(body, compresslevel=1)
             headers["Content-Encoding"] = "gzip"
         self.send_response(response.status)

@@ -6,7 +6,9 @@ What works: every envelope key of ``tap_xero.endpoints.ENDPOINTS`` (29) and ever
 If-Modified-Since on the endpoint's timestamp field (inclusive, second precision);
 includeArchived, includeDeleted, summaryOnly, IDs, Statuses, unitdp, where, order;
 create/update/void/archive/touch with journals, reports, AmountDue and contact balances kept
-consistent; webhook events to subscribers for Invoices, Contacts and CreditNotes.
+consistent; webhook events to subscribers for Invoices, Contacts and CreditNotes; lock dates
+(``lock_dates``/``set_lock_dates``): a mutation whose posting (before or after it) is dated on or
+before the tenant's lock date raises ``lock_dates.LockedPeriod`` (a ``ValueError``), ``touch`` never.
 
 Records are generated lazily by ``data.Organisation`` (nothing is held as JSON). Mutated and
 created records live in a per-tenant overlay; a mutated record leaves its generated position
@@ -30,7 +32,7 @@ from typing import Callable
 
 from tap_xero import endpoints
 from tap_xero.endpoints import Paging
-from tap_xero.sandbox import data_records, reports, where as where_module
+from tap_xero.sandbox import data_records, lock_dates as locks, reports, where as where_module
 from tap_xero.sandbox.data import (
     ACCOUNT_CLASS, AP_CODE, AR_CODE, PAYMENT_SOURCE_TYPES, CENT, COLLECTION_CODES, DAY_MS, GENERATED_MAX_MS, TAX_BP, UNIX_EPOCH_ORDINAL, Organisation,
     Posting, datetime_to_ms, day_date, day_string, document_postings, mix, money, ms_date, parse_ms_date,
@@ -476,6 +478,27 @@ class Store:
             today = self._clock().date()
             return reports.build_report(st.org, report_name, params, today, ms_date(self._stamp_peek()))
 
+    # ------------------------------------------------------------ lock dates
+    def lock_dates(self, tenant_id: str) -> dict:
+        """{"period_lock_date": date | None, "end_of_year_lock_date": date | None} of one tenant."""
+        with self._lock:
+            return locks.read(self._state(tenant_id).org.organisation)
+
+    def set_lock_dates(self, tenant_id: str, period_lock_date=locks.KEEP,
+                       end_of_year_lock_date=locks.KEEP) -> dict:
+        """Set (date or YYYY-MM-DD) or clear (None) a tenant's lock dates; what GET Organisation serves.
+
+        Nothing is stamped or journalled: Xero's Organisation has no UpdatedDateUTC to bump.
+        """
+        with self._lock:
+            return locks.write(self._state(tenant_id).org.organisation, period_lock_date,
+                                    end_of_year_lock_date)
+
+    def _refuse_locked(self, st: _TenantState, key: str, *records: dict) -> None:
+        """``LockedPeriod`` if any of ``records`` posts on or before the tenant's lock date."""
+        postings = (self._posting_of(st, key, record) for record in records)
+        locks.refuse(st.org.organisation, [posting[0] for posting in postings if posting is not None])
+
     def _stamp_peek(self) -> int:
         return max(datetime_to_ms(self._clock()), self._last_stamp_ms)
 
@@ -523,6 +546,7 @@ class Store:
                 record[ep.id_field] = record_id
             st.created[envelope_key] += 1
             self._complete(st, envelope_key, record, stamp)
+            self._refuse_locked(st, envelope_key, record)
             if envelope_key == "Payments":
                 self._apply_payment(st, record, stamp, events, sign=1)
             self._post_changes(st, envelope_key, None, record, stamp)
@@ -579,9 +603,17 @@ class Store:
         ep = self._endpoint(envelope_key)
         if ep.timestamp_field != "UpdatedDateUTC":
             raise ValueError(f"{envelope_key} has no UpdatedDateUTC to bump")
-        return self._mutate(tenant_id, envelope_key, record_id, lambda st, record, stamp, events: None)
+        return self._mutate(tenant_id, envelope_key, record_id, lambda st, record, stamp, events: None,
+                            locked_ok=True)
 
-    def _mutate(self, tenant_id: str, envelope_key: str, record_id: str, change) -> dict:
+    def _mutate(self, tenant_id: str, envelope_key: str, record_id: str, change, locked_ok: bool = False) -> dict:
+        """Apply ``change`` to a copy of the record, journal what it changes in the ledger, store it.
+
+        A record that posts on or before the lock date cannot change at all (``LockedPeriod``),
+        checked before ``change`` runs so nothing is half done; ``touch`` (``locked_ok``) only bumps
+        UpdatedDateUTC and is never refused. A change that would post into a locked period is
+        refused by ``_post_changes``.
+        """
         ep = self._endpoint(envelope_key)
         if envelope_key in NO_CREATE:
             raise ValueError(f"{envelope_key} cannot be changed")
@@ -591,6 +623,8 @@ class Store:
             current = self._current(st, envelope_key, str(record_id))
             if current is None:
                 raise LookupError(f"{envelope_key} {record_id} not found")
+            if not locked_ok:
+                self._refuse_locked(st, envelope_key, current)
             before = copy.deepcopy(current)
             record = copy.deepcopy(current)
             stamp = self._next_stamp()
@@ -692,6 +726,7 @@ class Store:
         new = self._posting_of(st, key, after)
         if old == new:
             return
+        locks.refuse(st.org.organisation, [posting[0] for posting in (old, new) if posting is not None])
         ep = endpoints.BY_ENVELOPE[key]
         source_id = str(after.get(ep.id_field))
         reference = str(after.get("InvoiceNumber") or after.get("CreditNoteNumber") or after.get("Reference")
@@ -756,10 +791,11 @@ class Store:
         invoice can be voided in one call. Allocations carry no journal of their own here.
         """
         invoice_id = str(invoice.get("InvoiceID"))
-        for summary in invoice.get("Payments") or []:
-            current = self._current(st, "Payments", str(summary.get("PaymentID")))
-            if current is None or current.get("Status") == "DELETED":
-                continue
+        payments = [self._current(st, "Payments", str(summary.get("PaymentID")))
+                    for summary in invoice.get("Payments") or []]
+        payments = [p for p in payments if p is not None and p.get("Status") != "DELETED"]
+        self._refuse_locked(st, "Payments", *payments)  # before anything changes: all or nothing
+        for current in payments:
             before, payment = copy.deepcopy(current), copy.deepcopy(current)
             payment["Status"] = "DELETED"
             self._post_changes(st, "Payments", before, payment, stamp)

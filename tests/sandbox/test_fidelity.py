@@ -160,11 +160,30 @@ def test_single_record_responses_match_the_spec(sandbox, xero_session, endpoint)
     assert_faithful(answer.json(), endpoint.envelope_key)
 
 
-@pytest.mark.parametrize("report", REPORTS, ids=lambda r: r.name)
-def test_report_responses_match_the_spec(sandbox, xero_session, report):
-    answer = xero_session(sandbox).api(report.path)
+# Every report with its defaults, plus each multi-column layout and each accepted parameter.
+REPORT_CASES = [(report.path, {}) for report in REPORTS] + [
+    ("Reports/ProfitAndLoss", {"fromDate": "2025-01-01", "toDate": "2025-01-31", "periods": 11, "timeframe": "MONTH"}),
+    ("Reports/ProfitAndLoss", {"fromDate": "2025-01-01", "toDate": "2025-03-31", "periods": 3, "timeframe": "QUARTER",
+                               "standardLayout": "true", "paymentsOnly": "false"}),
+    ("Reports/ProfitAndLoss", {"fromDate": "2025-01-01", "toDate": "2025-12-31", "periods": 1, "timeframe": "YEAR",
+                               "trackingCategoryID": "00000000-0000-0000-0000-000000000000"}),
+    ("Reports/BalanceSheet", {"date": "2025-04-30", "periods": 3, "timeframe": "MONTH"}),
+    ("Reports/BalanceSheet", {"date": "2025-06-30", "periods": 4, "timeframe": "QUARTER", "paymentsOnly": "true"}),
+    ("Reports/BudgetSummary", {"date": "2024-11-14", "periods": 4, "timeframe": 3}),
+    ("Reports/BudgetSummary", {"date": "2025-01-01", "periods": 2, "timeframe": 12}),
+    ("Reports/ExecutiveSummary", {"date": "2025-01-15"}),
+    ("Reports/TrialBalance", {"date": "2025-06-30", "paymentsOnly": "true"}),
+    ("Reports/BankSummary", {"fromDate": "2024-12-01", "toDate": "2025-02-28"}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), REPORT_CASES, ids=lambda value: str(value))
+def test_report_responses_match_the_spec(sandbox, xero_session, path, params):
+    answer = xero_session(sandbox).api(path, params=params)
     assert answer.status_code == 200, answer.text[:300]
-    assert_faithful(answer.json(), "ReportWithRows")
+    body = answer.json()
+    assert_faithful(body, "ReportWithRows")
+    assert body["Reports"][0]["Rows"][0]["RowType"] == "Header"
 
 
 def test_the_checks_catch_a_wrong_type_and_a_plain_date():
