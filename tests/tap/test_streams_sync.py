@@ -426,7 +426,14 @@ def test_report_rows_are_the_rows_of_one_month_answers_however_fetched(sb: Sandb
 
     current = month_of(datetime.now(timezone.utc).date())
     months = [add_months(current, -n) for n in reversed(range(REPORT_HISTORY_MONTHS))]
+    before = sb.requests()["by_tenant"]
     result = run_tap(sb, tmp_path, set(REPORT_STREAMS), report_history_months=REPORT_HISTORY_MONTHS)
+    after = sb.requests()["by_tenant"]
+    for tenant in sb.tenant_ids:
+        for stream, report in REPORT_STREAMS.items():
+            calls = after[tenant].get(report.path, 0) - before.get(tenant, {}).get(report.path, 0)
+            # Fourteen months: two calls where Xero takes periods (the fewest it allows), else one a month.
+            assert calls == (2 if report.columns else REPORT_HISTORY_MONTHS), (stream, calls)
     for stream, report in REPORT_STREAMS.items():
         validator = jsonschema.Draft7Validator(schema_of(stream), format_checker=jsonschema.FormatChecker())
         key = STREAM_BY_NAME[stream].primary_keys
