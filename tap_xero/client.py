@@ -95,8 +95,10 @@ MAX_SHIFT_RECOVERIES = 2
 SHIFT_MEMORY_MARGIN = dt.timedelta(minutes=5)
 MAX_TAIL_PASSES = 3
 # State key of a sorted read that has written per-page bookmarks but not finished its page-shift repair:
-# {"since": the read's If-Modified-Since (or null), "started": Xero's clock at its first page}. See
-# _tenant_pages: a resumed run reads that window again if records changed after it started.
+# {"since": the read's If-Modified-Since (or null), "started": Xero's clock at its first page, and, once a
+# resumed run has begun reading that window again, "until": the bookmark the window ends at, with "since"
+# moved to how far the re-read has got}. See _tenant_pages: a resumed run reads that window again if records
+# changed after it started.
 READ_MARKER = "interrupted_read"
 # Tenants read at once by one stream: the one being written and up to three more, fewer when pages are
 # large (paging.background_readers keeps what they hold within paging.BACKGROUND_RECORDS).
@@ -424,7 +426,7 @@ class XeroStream(Stream):
         marker = state.get(READ_MARKER)
         interrupted = None
         if self._guards_shifts and isinstance(marker, dict):
-            interrupted = {**marker, "bookmark": state.get("replication_key_value")}
+            interrupted = {**marker, "bookmark": marker.get("until") or state.get("replication_key_value")}
         return self._start(context), start_offset, interrupted
 
     def _bookmark(self, context: dict) -> Any:
@@ -461,6 +463,8 @@ class XeroStream(Stream):
                 # Every record of the page is written: a safe point for sorted streams.
                 facts.observe_page(self.name, tenant_id, page.records)
                 bookmark = self._advance(bookmark, page.records)
+                if page.marker_update and marker is not None:
+                    marker = {**marker, **page.marker_update}
                 if save_state and sorted_pages:
                     if marker is None and self._guards_shifts:
                         marker = {
@@ -551,7 +555,12 @@ class XeroStream(Stream):
                 for page in window:
                     pages_read += 1
                     guard.observe_page(page)
-                    yield prepared(page, True, floor)
+                    fresh = prepared(page, True, floor)
+                    if page.records:
+                        # Once this page is written, a run stopped from here on resumes the window here (sorted,
+                        # so nothing before it can hide a record any more) up to the same end: each run progresses.
+                        fresh.marker_update = {"since": str(self._version(page.records[-1])), "until": reached}
+                    yield fresh
                     # Past the bookmark that read reached, this run has read everything already.
                     if reached is not None and page.records and str(self._version(page.records[-1])) > str(reached):
                         break

@@ -64,6 +64,7 @@ class Page:
     page_count: int | None = None
     item_count: int | None = None
     server_time: str | None = None  # the envelope's DateTimeUTC
+    marker_update: dict | None = None  # how far a re-read of an interrupted read has got, once this page is written
 
 
 def ordered_lookahead(

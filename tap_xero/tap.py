@@ -18,6 +18,7 @@ traceback.
 
 from __future__ import annotations
 
+import copy
 import gc
 import os
 import signal
@@ -32,6 +33,7 @@ import click
 from singer_sdk import Stream, Tap
 from singer_sdk.helpers._util import read_json_file
 from singer_sdk.plugin_base import SingerCommand
+from singer_sdk.singerlib import StateMessage
 
 from tap_xero import errors
 from tap_xero.auth import XeroAuthenticator
@@ -266,8 +268,10 @@ class TapXero(Tap):
         finally:
             if not XeroCommand.ends_process:
                 gc.unfreeze()
-            # The last line on stdout, however the run ends: the state covering every record written.
-            self._state_writer.write_state(self.state)
+            # The last line on stdout, however the run ends: the state covering every record written. Written
+            # even when it equals the previous STATE (the SDK's state writer would skip it): a platform resumes
+            # from the last line.
+            self.message_writer.write_message(StateMessage(value=copy.deepcopy(self.state)))
             self._flush_output()
             if self._xero_client is not None:
                 progress = getattr(self._xero_client, "progress", None)
