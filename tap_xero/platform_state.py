@@ -12,6 +12,7 @@ garbage) is ignored with one warning, and the run starts from nothing. ``--state
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 
 LAST_RUN_STDOUT = "PAN_CTX_LAST_RUN_STD_OUT"
@@ -47,3 +48,11 @@ def _ignored(why: str) -> str:
         f"{LAST_RUN_STDOUT} {why}: it is ignored and this run starts without a state (a full sync). The previous "
         "run may have been cut off before its final STATE."
     )
+
+
+def echo_input_state(environ: Mapping[str, str]) -> None:
+    """Write the platform's state back as this run's last line (a run that stopped before it could sync)."""
+    state, _ = input_state(environ)
+    if state is not None:
+        sys.stdout.write(json.dumps({"type": "STATE", "value": state}) + "\n")
+        sys.stdout.flush()

@@ -39,7 +39,7 @@ from tap_xero import errors
 from tap_xero.auth import XeroAuthenticator
 from tap_xero.memory import limit_malloc_arenas
 from tap_xero.output import XeroWriter
-from tap_xero.platform_state import input_state
+from tap_xero.platform_state import echo_input_state, input_state
 from tap_xero.run_facts import RunFacts
 from tap_xero.run_guard import RunGuard
 from tap_xero.scopes import drop_ungranted_streams
@@ -85,6 +85,10 @@ class XeroCommand(SingerCommand):
         except errors.TapXeroError as exc:
             # Parameter callbacks (--discover, --test) run outside invoke(), so catch here.
             self.logger.error("%s", errors.redact(str(exc)))
+            if not TapXero.final_state_written:
+                # Stopped before a sync could begin (a bad setting): hand the platform's state on unchanged, so
+                # the next run, once the setting is fixed, still resumes where the last one stopped.
+                echo_input_state(os.environ)
             sys.exit(exc.exit_code)
         finally:
             XeroCommand.ends_process = False
@@ -99,6 +103,7 @@ class TapXero(Tap):
     # The SDK's msgspec encoding (several times faster than the default writer; Decimal amounts as exact
     # JSON numbers), buffered and without per-message copies: the hot path of every record (output.py).
     message_writer_class = XeroWriter
+    final_state_written = False  # by a sync of this process (XeroCommand hands on the platform's state if not)
 
     def __init__(
         self,
@@ -273,6 +278,7 @@ class TapXero(Tap):
             # from the last line.
             self.message_writer.write_message(StateMessage(value=copy.deepcopy(self.state)))
             self._flush_output()
+            TapXero.final_state_written = True
             if self._xero_client is not None:
                 progress = getattr(self._xero_client, "progress", None)
                 if progress is not None:

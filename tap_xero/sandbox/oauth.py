@@ -7,6 +7,11 @@ each refresh returns a new one, and the previous one keeps working for a
 30-minute grace period on the sandbox clock; after that, or for a token never
 issued or revoked, the answer is ``400 {"error": "invalid_grant"}``.
 
+Lifetimes run on the sandbox clock, but what a token tells its client is real time:
+``exp``/``iat`` are real Unix seconds and ``expires_in`` real seconds, so with
+``--clock-speed 60`` a 30-minute token says it lives 30 real seconds (and does),
+and a client that plans around its token's expiry plans correctly.
+
 Nothing here knows HTTP: methods take parsed form fields and return
 ``(status, json body)``; ``server.py`` does the wire.
 """
@@ -19,6 +24,7 @@ import hmac
 import json
 import secrets
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -102,6 +108,7 @@ class _Issued:
     serial: int
     grant_id: str
     tenant_id: str | None
+    expires_at: float  # on the sandbox clock
 
 
 def _b64url(data: bytes) -> str:
@@ -161,9 +168,13 @@ class Identity:
         grant_id = grant_id or str(uuid.uuid4())
         with self._lock:
             self._serial += 1
-            self._issued[token_id] = _Issued(self._serial, grant_id, tenant_id)
+            self._issued[token_id] = _Issued(self._serial, grant_id, tenant_id, now + int(expires_in))
+        # The token's times are real ones, as a client reads them: on a sped-up or advanced sandbox clock a
+        # token still says when it really dies (the sandbox checks its own clock, ``_Issued.expires_at``).
+        real_now = time.time()
         claims = {
-            "nbf": int(now), "iat": int(now), "exp": int(now) + int(expires_in),
+            "nbf": int(real_now), "iat": int(real_now),
+            "exp": int(real_now + self.clock.real_seconds(int(expires_in))),
             "iss": self.issuer, "aud": f"{self.issuer}/resources",
             "client_id": self.client_id, "sub": hashlib.sha1(self.user_id.encode()).hexdigest(),
             "auth_time": int(now), "xero_userid": self.user_id,
@@ -206,7 +217,7 @@ class Identity:
         issued = self._issued.get(claims.get("jti", ""))
         if issued is None or issued.grant_id in self._revoked_grants:
             raise TokenRejected("AuthenticationUnsuccessful")
-        expires_at = float(claims["exp"])
+        expires_at = issued.expires_at
         if self.clock.time() >= expires_at or issued.serial <= self._invalid_up_to:
             raise TokenRejected(f"TokenExpired: token expired at {_http_date(expires_at)}")
         return AccessGrant(
@@ -258,7 +269,7 @@ class Identity:
     def _token_response(self, scopes: tuple[str, ...], grant_id: str, tenant_id: str | None = None) -> dict:
         return {
             "access_token": self.issue_access_token(scopes, grant_id=grant_id, tenant_id=tenant_id),
-            "expires_in": ACCESS_TOKEN_LIFETIME,
+            "expires_in": max(1, int(self.clock.real_seconds(ACCESS_TOKEN_LIFETIME))),  # real seconds, as exp
             "token_type": "Bearer",
             "scope": " ".join(scopes),
         }

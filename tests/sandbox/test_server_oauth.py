@@ -67,6 +67,18 @@ def test_access_token_is_jwt_shaped_with_xero_claims(sb):
     assert claims["sub"] and claims["xero_userid"]
 
 
+def test_on_a_fast_clock_a_token_says_when_it_really_dies_and_dies_then(make_sandbox):
+    fast = make_sandbox(clock_speed=600, limits=False)  # a 30-minute token lives 3 real seconds
+    body = _token(fast, grant_type="refresh_token", refresh_token=fast.issue_refresh_token()).json()
+    claims = _claims(body["access_token"])
+    assert body["expires_in"] == 3
+    assert abs(claims["exp"] - (time.time() + 3)) <= 1.5  # real Unix seconds, not the sandbox clock's
+    assert _invoices(fast, body["access_token"], fast.tenant_ids[0]).status_code == 200
+    time.sleep(max(0.0, claims["exp"] - time.time()) + 1.0)
+    expired = _invoices(fast, body["access_token"], fast.tenant_ids[0])
+    assert expired.status_code == 401 and "TokenExpired" in expired.text
+
+
 def test_previous_refresh_token_works_within_grace_then_invalid_grant(sb):
     first = sb.issue_refresh_token()
     assert _token(sb, grant_type="refresh_token", refresh_token=first).status_code == 200
