@@ -16,6 +16,10 @@ for both taps, on the same sandbox data and the same streams, in one run:
    and set against the minimum number of calls at 60 a minute (one call a second).
 3. ``rss``: peak RSS of a full sync at growing scales (``--rss-scales``).
 4. ``profile``: py-spy samples of our tap during a full sync (where its CPU goes).
+5. ``cost``: what a run of our tap costs in API calls as a new user runs it: one organisation
+   (``--cost-scale`` invoices), the default stream selection, ``start_date`` ten years back; the
+   first run, then an incremental run after 1% of the invoices changed; each beside the physical
+   minimum, with the reports apart (the minimum Xero allows for the report window).
 
 Usage (from the repository root)::
 
@@ -81,17 +85,20 @@ STANDARD_MIX: tuple[str, ...] = (
 # process so that its CPU is not the tap's.
 READER_CODE = r"""
 import json, sys
-records, states, last_state, lines = {}, 0, None, 0
+records, states, last_state, lines, invoice_ids = {}, 0, None, 0, set()
 for line in sys.stdin.buffer:
     lines += 1
     message = json.loads(line)
     kind = message.get("type")
     if kind == "RECORD":
         records[message["stream"]] = records.get(message["stream"], 0) + 1
+        if message["stream"] == "invoices":
+            invoice_ids.add(message["record"].get("InvoiceID"))
     elif kind == "STATE":
         states += 1
         last_state = message["value"]
-json.dump({"records": records, "states": states, "lines": lines, "state": last_state}, sys.stdout)
+json.dump({"records": records, "states": states, "lines": lines, "state": last_state,
+           "invoice_ids": sorted(i for i in invoice_ids if i)}, sys.stdout)
 """
 
 
@@ -277,6 +284,7 @@ class TapRun:
     token_calls: int = 0
     connection_calls: int = 0
     state: dict | None = None
+    invoice_ids: list[str] = field(default_factory=list)
 
     @property
     def records_per_cpu_s(self) -> float:
@@ -327,7 +335,7 @@ class Tap:
         self.workdir = workdir / self.name
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = self.workdir / "config.json"
-        self.catalog_path = self.workdir / "catalog.json"
+        self.catalog_path: Path | None = self.workdir / "catalog.json"
         self.state: dict | None = None
         self.profile_path: Path | None = None  # set to sample the next sync with py-spy
         self.credentials = {**sandbox.info, "refresh_token": sandbox.new_refresh_token()}
@@ -369,7 +377,9 @@ class Tap:
 
     def sync(self, kind: str) -> TapRun:
         """One sync: full the first time, incremental from the last state after that."""
-        args = ["--config", str(self.config_path), "--catalog", str(self.catalog_path)]
+        args = ["--config", str(self.config_path)]
+        if self.catalog_path is not None:  # None: the tap's default selection
+            args += ["--catalog", str(self.catalog_path)]
         if kind == "incremental" and self.state:
             state_path = self.workdir / "state.json"
             state_path.write_text(json.dumps(self.state))
@@ -391,13 +401,30 @@ class Tap:
             records=sum(summary["records"].values()), records_by_stream=summary["records"],
             api_calls=int(counters.get("total", 0)), api_calls_by_path=by_path,
             token_calls=int(counters.get("token", 0)), connection_calls=int(counters.get("connections", 0)),
-            state=self.state,
+            state=self.state, invoice_ids=summary.get("invoice_ids", []),
         )
 
 
 class OurTap(Tap):
     name = "ours"
+    other_checkout: Path | None = None  # --ours-from: run the tap of another checkout (before/after a change)
+
+    @property
+    def env(self) -> dict[str, str] | None:
+        if self.other_checkout is None:
+            return None
+        return {**os.environ, "PYTHONPATH": str(self.other_checkout)}
+
     tenants_read = 10**6  # all the sandbox's tenants
+    start_date = START_DATE
+    default_selection = False  # True: the streams a new user gets, as discovered (``paths`` ignored)
+
+    def prepare(self) -> None:
+        if not self.default_selection:
+            super().prepare()
+            return
+        self.write_config()  # and no catalog: the tap's default selection
+        self.catalog_path = None
 
     def command(self, *args: str) -> list[str]:
         # The runner matches the tap's own pacing (60 calls a minute) to the sandbox's clock.
@@ -419,7 +446,7 @@ class OurTap(Tap):
         config = {
             "client_id": c["client_id"], "client_secret": c["client_secret"], "refresh_token": c["refresh_token"],
             "api_url": c["api_url"], "identity_url": c["identity_url"],
-            "start_date": START_DATE, "tenant_ids": c["tenant_ids"],
+            "start_date": self.start_date, "tenant_ids": c["tenant_ids"],
             "token_store_path": str(self.workdir / "token.json"), "page_size": MAX_PAGE_SIZE,
         }
         self.config_path.write_text(json.dumps(config))
@@ -506,6 +533,7 @@ def records_by_tenant(sandbox: Sandbox, paths: tuple[str, ...]) -> dict[str, dic
 # Share of the records of these paths that the incremental benchmark changes between syncs.
 MUTATED_PATHS = ("Invoices", "Contacts", "Payments", "BankTransactions", "CreditNotes", "Accounts", "Items")
 MUTATED_SHARE = 0.01
+COST_CHANGED_SHARE = 0.01  # the cost phase's incremental run: 1% of the invoices changed
 
 
 def apply_mutations(sandbox: Sandbox, paths: tuple[str, ...]) -> dict:
@@ -563,6 +591,102 @@ def phase_calls(options, taps: list[str], workdir: Path) -> dict:
                 "records_per_cpu_s": run.records_per_cpu_s, "minimum_calls": minimum,
                 "calls_vs_minimum": run.api_calls / minimum, "tenants": len(tenants)}
     return result
+
+
+COST_HISTORY_YEARS = 10  # start_date ten years back: what a new user asking for "everything" sets
+
+
+def default_stream_paths() -> tuple[str, ...]:
+    """The Xero paths of the streams a new user's run reads (selected by default)."""
+    from tap_xero.streams import STREAM_CLASSES
+
+    return tuple(dict.fromkeys(cls.endpoint.path for cls in STREAM_CLASSES
+                               if getattr(cls, "endpoint", None) is not None and cls.selected_by_default))
+
+
+def default_reports() -> list:
+    from tap_xero.streams import STREAM_CLASSES
+
+    return [cls.report for cls in STREAM_CLASSES if getattr(cls, "report", None) is not None and cls.selected_by_default]
+
+
+def minimum_report_calls(months: int) -> int:
+    """The fewest calls Xero allows for ``months`` months of the default reports: twelve months a call where a
+    report takes ``periods``, one a month otherwise."""
+    return sum(math.ceil(months / report.months_per_call) for report in default_reports())
+
+
+UNLOCKED_FROM_MS = 1704067200000  # 2024-01-01: after every lock date the sandbox generates
+
+
+def ms_of(value: str | None) -> int:
+    """Milliseconds of a ``/Date(ms+0000)/`` value (0 when absent)."""
+    if not value:
+        return 0
+    return int(value[6:].split(")")[0].split("+")[0])
+
+
+def change_invoices(sandbox: Sandbox, share: float) -> list[str]:
+    """Edit ``share`` of each tenant's invoices (their Reference: no posting, so no new journal); their ids."""
+    changed = []
+    for tenant_id in sandbox.info["tenant_ids"]:
+        # Voided and deleted invoices cannot be edited, nor those in a locked period, as in Xero.
+        invoices = sandbox.read_all(tenant_id, BY_PATH["Invoices"])
+        ids = [r["InvoiceID"] for r in invoices
+               if r.get("Status") not in ("VOIDED", "DELETED") and ms_of(r.get("Date")) >= UNLOCKED_FROM_MS]
+        wanted = max(1, round(len(invoices) * share))
+        for record_id in ids[::max(1, len(ids) // wanted)][:wanted]:
+            sandbox.call("POST", "/_sandbox/mutations", {
+                "tenant_id": tenant_id, "envelope_key": "Invoices", "action": "update", "record_id": record_id,
+                "fields": {"Reference": f"changed {record_id[-6:]}"}})
+            changed.append(record_id)
+    return changed
+
+
+def phase_cost(options, workdir: Path) -> dict:
+    """A new user's runs and what they cost: the default selection, start_date ten years back, one tenant.
+
+    First run, then 1% of the invoices changed, then an incremental run; each against the physical minimum
+    (records over the most a call can hold; reports at the fewest calls for the report window; an unchanged
+    month of a report costs nothing).
+    """
+    from tap_xero.settings import DEFAULT_REPORT_HISTORY_MONTHS
+
+    start = time.gmtime(time.time() - COST_HISTORY_YEARS * 365.25 * 86400)
+    with sandbox(options.cost_scale, 1, limits=False, workdir=workdir) as box:
+        tap = OurTap(box, default_stream_paths(), workdir / "cost")
+        tap.default_selection = True
+        tap.start_date = time.strftime("%Y-%m-%dT00:00:00Z", start)
+        tap.prepare()
+        paths = default_stream_paths()
+        records = records_by_tenant(box, paths)
+        since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(box.clock() - 1))
+        full = tap.sync("full")
+        changed_ids = change_invoices(box, COST_CHANGED_SHARE)
+        after = records_by_tenant(box, paths)
+        changed = {t: {path: len(box.read_all(t, BY_PATH[path], since)) for path in paths
+                       if BY_PATH[path].if_modified_since} for t in box.info["tenant_ids"]}
+        incremental = tap.sync("incremental")
+    tenants = box.info["tenant_ids"]
+    months = DEFAULT_REPORT_HISTORY_MONTHS
+
+    def report_calls(run: TapRun) -> int:
+        return sum(n for path, n in run.api_calls_by_path.items() if path.startswith("Reports/"))
+
+    first_min = minimum_calls([records[t] for t in tenants]) + minimum_report_calls(months)
+    incremental_min = incremental_minimum_calls([after[t] for t in tenants], [changed[t] for t in tenants])
+    return {
+        "scale": options.cost_scale, "start_date": tap.start_date, "report_months": months,
+        "streams": len(paths), "changed_invoices": len(changed_ids),
+        "first": {"api_calls": full.api_calls, "minimum_calls": first_min, "report_calls": report_calls(full),
+                  "minimum_report_calls": minimum_report_calls(months), "records": full.records,
+                  "wall_s": full.wall_s, "calls_by_path": full.api_calls_by_path},
+        "incremental": {"api_calls": incremental.api_calls, "minimum_calls": incremental_min,
+                        "report_calls": report_calls(incremental), "minimum_report_calls": 0,
+                        "records": incremental.records, "wall_s": incremental.wall_s,
+                        "changed_invoices_emitted": len(set(changed_ids) & set(incremental.invoice_ids)),
+                        "calls_by_path": incremental.api_calls_by_path},
+    }
 
 
 def phase_limits(options, taps: list[str], workdir: Path) -> dict:
@@ -709,6 +833,20 @@ def format_report(results: dict) -> str:
                          f"records / CPU-s {ratio(o['records_per_cpu_s'], s['records_per_cpu_s'])}, "
                          f"peak RSS {ratio(o['peak_rss_mb'], s['peak_rss_mb'])}")
         lines.append("")
+    cost = results.get("cost")
+    if cost:
+        lines.append(f"## Run cost: one organisation of {cost['scale']} invoices, default selection ({cost['streams']} "
+                     f"endpoints and the reports), start_date {cost['start_date'][:10]}, reports "
+                     f"{cost['report_months']} months")
+        lines.append(f"{'':34}{'calls':>8}{'minimum':>10}{'calls/min':>11}")
+        for kind, label in (("first", "first run"), ("incremental", "incremental, 1% of invoices changed")):
+            row = cost[kind]
+            lines.append(f"{label:34}{row['api_calls']:>8}{row['minimum_calls']:>10}"
+                         f"{row['api_calls'] / row['minimum_calls']:>11.2f}")
+            lines.append(f"{'  of which reports':34}{row['report_calls']:>8}{row['minimum_report_calls']:>10}")
+        lines.append(f"changed invoices re-emitted by the incremental run: "
+                     f"{cost['incremental']['changed_invoices_emitted']} of {cost['changed_invoices']}")
+        lines.append("")
     limits = results.get("limits")
     if limits:
         scale = limits["time_scale"]
@@ -769,7 +907,7 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--streams", default=",".join(STANDARD_MIX),
                         help="Xero paths to sync, comma-separated (default: the standard mix)")
     parser.add_argument("--which", choices=("ours", "singerio", "both"), default="both")
-    parser.add_argument("--phases", default="calls,limits", help="calls,limits,rss,profile (comma-separated)")
+    parser.add_argument("--phases", default="calls,limits", help="calls,limits,rss,profile,cost (comma-separated)")
     parser.add_argument("--time-scale", type=float, default=60.0,
                         help="limits phase: how many times faster than real time the sandbox's clock runs")
     parser.add_argument("--latency-ms", type=float, default=LATENCY_MS,
@@ -782,6 +920,9 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
                         help="rss phase: largest scale the (slow) singer-io tap is run at")
     parser.add_argument("--profile-streams", default="Invoices", help="profile phase: Xero paths to sync")
     parser.add_argument("--profile-top", type=int, default=15, help="profile phase: functions to list")
+    parser.add_argument("--cost-scale", type=int, default=2000, help="cost phase: invoices in the organisation")
+    parser.add_argument("--ours-from", type=Path, metavar="CHECKOUT",
+                        help="run our tap from another checkout of this repository (e.g. before a change)")
     parser.add_argument("--quick", action="store_true", help="tiny scale, all phases, for a smoke test")
     parser.add_argument("--json", type=Path, help="write all figures to this JSON file")
     parser.add_argument("--plot", type=Path, metavar="DIR", help="draw PNG figures into DIR (needs --json)")
@@ -789,7 +930,8 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     options = parser.parse_args(argv)
     if options.quick:
         options.scale = min(options.scale, 200)
-        options.phases = "calls,limits,rss"
+        options.phases = "calls,limits,rss,cost"
+        options.cost_scale = min(options.cost_scale, 200)
         options.rss_scales = "100,200"
         options.time_scale = max(options.time_scale, 600.0)
     options.streams = tuple(p.strip() for p in options.streams.split(",") if p.strip())
@@ -808,8 +950,10 @@ def main(argv: list[str] | None = None) -> int:
     taps = ["ours", "singerio"] if options.which == "both" else [options.which]
     if "singerio" in taps:
         ensure_singerio_venv()
-    if "ours" in taps or "profile" in options.phases:
+    if "ours" in taps or "profile" in options.phases or "cost" in options.phases:
         compile_our_bytecode()
+    if options.ours_from:
+        OurTap.other_checkout = options.ours_from.resolve()
     workdir = (options.workdir or Path(tempfile.mkdtemp(prefix="tap-xero-bench-"))).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     results: dict = {
@@ -825,6 +969,8 @@ def main(argv: list[str] | None = None) -> int:
         results["rss"] = phase_rss(options, taps, workdir)
     if "profile" in options.phases:
         results["profile"] = phase_profile(options, workdir)
+    if "cost" in options.phases:
+        results["cost"] = phase_cost(options, workdir)
     print(format_report(results))
     if options.json:
         options.json.parent.mkdir(parents=True, exist_ok=True)

@@ -63,6 +63,13 @@ def test_incremental_minimum_rereads_only_what_cannot_be_filtered():
     assert bench.incremental_minimum_calls([records], [changed]) == 1 + 3 + 1
 
 
+def test_the_report_minimum_is_twelve_months_a_call_where_xero_takes_periods():
+    # Three reports take periods (twelve months a call), three do not (one a month).
+    assert bench.minimum_report_calls(24) == 3 * 2 + 3 * 24
+    assert bench.minimum_report_calls(13) == 3 * 2 + 3 * 13
+    assert bench.minimum_report_calls(1) == 6
+
+
 def test_snake_case_matches_the_singerio_stream_ids():
     assert bench.snake_case("CreditNotes") == "credit_notes"
     assert bench.snake_case("Invoices") == "invoices"
@@ -98,7 +105,8 @@ def test_quick_run_prints_and_writes_every_promised_figure(tmp_path):
     for heading in ("full API calls", "incremental API calls", "full physical minimum", "calls / minimum",
                     "records / CPU-s",
                     "peak RSS MB", "under Xero's limits", "scaled back to real seconds", "Peak RSS (MB) by scale",
-                    "ratios ours/singer-io"):
+                    "ratios ours/singer-io", "Run cost", "incremental, 1% of invoices changed", "of which reports",
+                    "changed invoices re-emitted"):
         assert heading in report, heading
 
     results = json.loads(out.read_text())
@@ -114,6 +122,10 @@ def test_quick_run_prints_and_writes_every_promised_figure(tmp_path):
         assert limits["wall_s_real_upper"] == pytest.approx(limits["wall_s_measured"] * scale)
         assert limits["cpu_s"] <= limits["wall_s_real"] <= limits["wall_s_real_upper"]
         assert limits["minimum_calls"] > 1
+    cost = results["cost"]
+    assert cost["first"]["report_calls"] == cost["first"]["minimum_report_calls"] > 0  # the fewest Xero allows
+    assert cost["incremental"]["api_calls"] < cost["first"]["api_calls"]
+    assert cost["incremental"]["changed_invoices_emitted"] == cost["changed_invoices"] >= 1
     assert [row["scale"] for row in results["rss"]["rows"]] == [100, 200]
     assert all(row["ours"]["peak_rss_mb"] > 10 for row in results["rss"]["rows"])
     assert results["machine"]["cores"] >= 1
