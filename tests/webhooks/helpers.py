@@ -20,9 +20,18 @@ TENANT_ID = "aef86862-2015-4b6b-88bc-d89032cecc50"
 _RESOURCE = {"INVOICE": "Invoices", "CONTACT": "Contacts", "CREDITNOTE": "CreditNotes"}
 
 
+def rid(label: str) -> str:
+    """A fixed resource UUID for a readable label: ``rid("inv-1")`` (Xero's ids are UUIDs)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tap-xero-test:{label}"))
+
+
 def make_event(category: str = "INVOICE", resource_id: str | None = None, *, tenant_id: str = TENANT_ID,
                event_type: str = "UPDATE", date: str = "2026-11-24T08:00:00.000") -> dict:
-    resource_id = resource_id or str(uuid.uuid4())
+    """A valid event; a ``resource_id`` that is not a UUID is a label turned into one (``rid``)."""
+    if resource_id is None:
+        resource_id = str(uuid.uuid4())
+    elif not _is_uuid(resource_id):
+        resource_id = rid(resource_id)
     return {
         "resourceUrl": f"https://api.xero.com/api.xro/2.0/{_RESOURCE.get(category, 'Subscriptions')}/{resource_id}",
         "resourceId": resource_id,
@@ -32,6 +41,13 @@ def make_event(category: str = "INVOICE", resource_id: str | None = None, *, ten
         "tenantId": tenant_id,
         "tenantType": "ORGANISATION",
     }
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
 
 
 def post(url: str, body: bytes, signature: str | None = None, key: str | None = TEST_KEY,

@@ -9,7 +9,7 @@ import pytest
 from tap_xero.webhooks.payload import PayloadError, build_payload, event_identity, parse_payload
 from tap_xero.webhooks.queue import EventQueue
 
-from .helpers import make_event
+from .helpers import make_event, rid
 
 
 def test_build_and_parse_round_trip():
@@ -24,11 +24,11 @@ def test_build_and_parse_round_trip():
 
 @pytest.mark.parametrize("body, problem", [
     (b"{not json", "not JSON"),
-    (b"\xff\xfe", "not JSON"),
+    (b"\xff\xfe", "not UTF-8"),
     (b"[]", '"events" list'),
     (b'{"events": {}}', '"events" list'),
     (b'{"events": [1]}', "not an object"),
-    (b'{"events": [{"resourceId": "x"}]}', "lacks tenantId"),
+    (b'{"events": [{"resourceId": "x"}]}', r"events\[0\]: lacks resourceUrl, eventDateUtc, eventType, eventCategory, tenantId"),
 ])
 def test_parse_refuses_what_is_not_a_payload(body, problem):
     with pytest.raises(PayloadError, match=problem):
@@ -51,7 +51,7 @@ def test_queue_appends_deduplicates_and_reads_in_order(tmp_path):
         assert queue.append([second, third, third]) == 1  # retries and in-batch repeats
         assert queue.append([]) == 0
         entries = queue.read_after(0, limit=10)
-        assert [e["resourceId"] for _, e in entries] == ["id-0", "id-1", "id-2"]
+        assert [e["resourceId"] for _, e in entries] == [rid("id-0"), rid("id-1"), rid("id-2")]
         positions = [p for p, _ in entries]
         assert positions == sorted(set(positions))
         assert queue.read_after(positions[0], limit=1) == [entries[1]]
