@@ -13,8 +13,8 @@ both caps connections before accepting them and bounds the time to read a reques
 - ``header_timeout``: hyper's header-read timer, which starts when a connection is accepted (and
   again when a keep-alive connection waits for its next request) and closes a connection whose
   headers are not complete in time, however slowly they trickle in. It is also the keep-alive idle
-  limit. Malformed request lines and headers are answered 400 (431 when too large) by hyper, before
-  the app, and logged by nobody.
+  limit. Malformed request lines and headers are answered 400 (431 over ``MAX_HEAD_BYTES``) by
+  hyper, before the app, and logged by nobody.
 - ``body_timeout`` is the app's (``app.WebhookApp``): hyper has no body deadline.
 - HTTP/1.1 only (Xero's), no WebSockets; TLS belongs to a proxy in front (docs/webhooks.md).
 - ``stop()``: stop accepting, let requests in progress finish (each is bounded by the deadlines),
@@ -51,6 +51,10 @@ logger = logging.getLogger(__name__)
 # listening socket, stdio, the tokio runtime's epoll/eventfds, and room to spare.
 FD_RESERVE = 64
 READY_TIMEOUT_SECONDS = 15.0
+# hyper's read buffer limit, which bounds a request head (431 beyond it; checked between reads, so a
+# head is cut somewhere in 64..128 KiB): Xero's are well under 2 KB. Granian's default (~400 KB) would
+# let 1,000 connections hold 400 MB or more of headers.
+MAX_HEAD_BYTES = 64 * 1024
 # Xero gives up on a delivery after 5 s: a deadline at or above it protects nothing.
 XERO_DEADLINE_SECONDS = 5.0
 
@@ -200,7 +204,8 @@ class HttpServer:
         granian = EmbeddedGranian(
             self.app, address=self.host, port=self.port, interface=Interfaces.ASGINL, http=HTTPModes.http1,
             websockets=False, backlog=self.limits.backlog, backpressure=self.max_connections,
-            http1_settings=HTTP1Settings(header_read_timeout=int(self.limits.header_timeout * 1000), keep_alive=True),
+            http1_settings=HTTP1Settings(header_read_timeout=int(self.limits.header_timeout * 1000), keep_alive=True,
+                                         max_buffer_size=MAX_HEAD_BYTES),
             log_enabled=True, log_level=LogLevels.warning, log_dictconfig=_GRANIAN_LOGGING,
         )
         serving = asyncio.ensure_future(granian.serve())

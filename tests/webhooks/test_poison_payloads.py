@@ -29,6 +29,7 @@ def delivery_with(bad: dict) -> bytes:
 POISON = {
     "lone surrogate in tenantId": delivery_with({**make_event(), "tenantId": "\ud800"}),
     "lone surrogate in a key": delivery_with({**make_event(), "data": {"\udfff": 1}}),
+    "lone surrogate in a free-text field": json.dumps({"events": [make_event()], "entropy": "\udbff"}).encode(),
     "category of the wrong type": delivery_with({**make_event(), "eventCategory": 5}),
     "category not in the spec": delivery_with({**make_event(), "eventCategory": "PAYMENT"}),
     "event type not in the spec": delivery_with({**make_event(), "eventType": "DELETE"}),
