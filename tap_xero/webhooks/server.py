@@ -74,14 +74,18 @@ class ServerLimits:
         for name in ("header_timeout", "body_timeout"):
             value = getattr(self, name)
             if not 0 < value < XERO_DEADLINE_SECONDS:
-                raise ConfigError("--" + name.replace("_", "-"), f"must be above 0 and under Xero's {XERO_DEADLINE_SECONDS:g} s, not {value:g}",
-                                  "a client slower than that is not Xero; 2 s is the default")
+                raise ConfigError(_flag(name), f"must be above 0 and under Xero's {XERO_DEADLINE_SECONDS:g} s, "
+                                  f"not {value:g}", "a client slower than that is not Xero; 2 s is the default")
         for name in ("max_connections", "backlog"):
             if getattr(self, name) < 1:
-                raise ConfigError("--" + name.replace("_", "-"), f"must be at least 1, not {getattr(self, name)}", "the default is fine")
+                raise ConfigError(_flag(name), f"must be at least 1, not {getattr(self, name)}", "the default is fine")
         if self.shutdown_timeout < 0:
             raise ConfigError("--shutdown-timeout", "must not be negative", "the default is 5 s")
         return self
+
+
+def _flag(limit: str) -> str:
+    return "--" + limit.replace("_", "-")
 
 
 def connection_cap(requested: int) -> int:
@@ -126,7 +130,8 @@ def _bind(sock: socket.socket, host: str, port: int) -> None:
         sock.bind((host, port))
     except OSError as exc:
         reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
-        raise ConfigError("--port", f"cannot listen on {host}:{port}: {reason}", "pick another --port or --host") from None
+        raise ConfigError("--port", f"cannot listen on {host}:{port}: {reason}",
+                          "pick another --port or --host") from None
 
 
 class _QuietExperimentalNotice(logging.Filter):

@@ -256,7 +256,8 @@ def test_1100_slow_clients_under_an_open_file_limit_of_1024_do_not_stop_deliveri
         f"in {ATTACK_SECONDS} s, answer time p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
         f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms; /healthz max "
         f"{max(health_latencies) * 1000:.0f} ms; attacker connections {attack.connects} (cut off {attack.cut_off}, "
-        f"{open_during_attack} open at the end); receiver's open files peak {peak_files}; log {len(log.splitlines())} lines"
+        f"{open_during_attack} open at the end); receiver's open files peak {peak_files}; "
+        f"log {len(log.splitlines())} lines"
     )
     assert process.returncode == 0
     assert not failures, failures[:5]

@@ -37,7 +37,8 @@ def test_build_and_parse_round_trip():
     (b"[]", '"events" list'),
     (b'{"events": {}}', '"events" list'),
     (b'{"events": [1]}', "not an object"),
-    (b'{"events": [{"resourceId": "x"}]}', r"events\[0\]: lacks resourceUrl, eventDateUtc, eventType, eventCategory, tenantId"),
+    (b'{"events": [{"resourceId": "x"}]}',
+     r"events\[0\]: lacks resourceUrl, eventDateUtc, eventType, eventCategory, tenantId"),
 ])
 def test_parse_refuses_what_is_not_a_payload(body, problem):
     with pytest.raises(PayloadError, match=problem):
