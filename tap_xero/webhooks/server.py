@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import logging
 import resource
 import socket
@@ -107,6 +108,19 @@ def connection_cap(requested: int) -> int:
     return cap
 
 
+def numeric_host(host: str) -> str:
+    """``host`` as an IP address (Granian binds addresses only): ``localhost`` -> ``127.0.0.1``."""
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    try:
+        return str(socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][4][0])
+    except socket.gaierror:
+        raise ConfigError("--host", f"cannot resolve {host!r}", "give an IP address or a resolvable name") from None
+
+
 def _reserve_port(host: str, port: int) -> socket.socket:
     """A bound socket holding ``host:port`` (a free port when 0) that Granian can bind beside."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -160,7 +174,7 @@ class HttpServer:
     def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0,
                  limits: ServerLimits | None = None) -> None:
         self.app = app
-        self.host = host
+        self.host = numeric_host(host)
         self.limits = (limits or ServerLimits()).check()
         self.max_connections = connection_cap(self.limits.max_connections)
         self._holder = _reserve_port(host, port)

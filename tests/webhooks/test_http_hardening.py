@@ -220,3 +220,9 @@ def test_the_connection_cap_is_lowered_to_fit_the_open_file_limit():
     assert (int(lowered), int(kept)) == (int(expected), 100)
     assert "at most 236 connections, not 1000: the open-file limit is 300" in result.stderr
 
+
+
+def test_a_host_name_is_resolved_to_the_address_to_bind(queue_path):
+    with WebhookReceiver(queue_path, TEST_KEY, host="localhost") as named:
+        assert named.host in ("127.0.0.1", "::1")
+        assert post(named.url, build_payload([make_event()]))[0] == 200
