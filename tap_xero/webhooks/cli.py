@@ -93,7 +93,10 @@ def serve(args: argparse.Namespace) -> int:
                 limits.body_timeout)
     if args.ready_file:
         write_ready_file(args.ready_file, receiver)
-    stopping.wait()
+    while not stopping.wait(0.5):
+        if not receiver.serving:  # the server failed (logged): exit, so a supervisor restarts us
+            receiver.stop()
+            return 1
     logger.info("Stopping; %s", receiver.stats)
     receiver.stop()
     return 0

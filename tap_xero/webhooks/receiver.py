@@ -76,6 +76,11 @@ class WebhookReceiver:
         return self._server.max_connections
 
     @property
+    def serving(self) -> bool:
+        """True while the HTTP server runs; False after ``stop()`` or if it failed (logged)."""
+        return self._server.serving
+
+    @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"

@@ -177,7 +177,7 @@ class HttpServer:
         self.host = numeric_host(host)
         self.limits = (limits or ServerLimits()).check()
         self.max_connections = connection_cap(self.limits.max_connections)
-        self._holder = _reserve_port(host, port)
+        self._holder = _reserve_port(self.host, port)
         self.port = int(self._holder.getsockname()[1])
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -196,6 +196,11 @@ class HttpServer:
         finally:
             self._holder.close()
         return self
+
+    @property
+    def serving(self) -> bool:
+        """False once the server has ended (stopped, or failed: the log says why)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> None:
         """Stop accepting, finish requests in progress (up to ``shutdown_timeout``), end the thread."""

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 
 from tap_xero.webhooks.payload import build_payload
@@ -93,3 +95,22 @@ def test_a_limit_that_makes_no_sense_exits_2_naming_its_flag(tmp_path):
         )
         assert result.returncode == 2, result.stderr
         assert f"Setting '{flag}'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_exits_1_when_the_http_server_fails(tmp_path, monkeypatch, caplog):
+    from tap_xero.webhooks import cli, server
+
+    class EndsByItself(server.EmbeddedGranian):
+        async def serve(self, *args, **kwargs):
+            serving = asyncio.ensure_future(super().serve(*args, **kwargs))
+            await asyncio.sleep(0.5)  # listening by now; then it stops as if it had crashed
+            self.stop()
+            await serving
+
+    monkeypatch.setattr(server, "EmbeddedGranian", EndsByItself)
+    monkeypatch.setattr(cli.signal, "signal", lambda *args: None)  # leave pytest's own handlers alone
+    monkeypatch.setenv("TAP_XERO_WEBHOOK_KEY", TEST_KEY)
+    started = time.monotonic()
+    assert cli.main(["serve", "--port", "0", "--queue", str(tmp_path / "q.sqlite")]) == 1
+    assert time.monotonic() - started < 10
+    assert "The HTTP server stopped: RuntimeError" in caplog.text

@@ -226,3 +226,12 @@ def test_a_host_name_is_resolved_to_the_address_to_bind(queue_path):
     with WebhookReceiver(queue_path, TEST_KEY, host="localhost") as named:
         assert named.host in ("127.0.0.1", "::1")
         assert post(named.url, build_payload([make_event()]))[0] == 200
+
+
+def test_serving_is_true_between_start_and_stop(queue_path):
+    receiver = WebhookReceiver(queue_path, TEST_KEY)
+    assert not receiver.serving
+    receiver.start()
+    assert receiver.serving
+    receiver.stop()
+    assert not receiver.serving
