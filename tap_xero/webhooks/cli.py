@@ -2,6 +2,11 @@
 
     tap-xero-webhooks serve --port 8090 --queue ./webhooks.sqlite [--webhook-key KEY]
         [--host 127.0.0.1] [--ready-file PATH] [--max-body-bytes N] [--log-level INFO]
+        [--max-connections 1000] [--header-timeout 2] [--body-timeout 2] [--backlog 2048]
+        [--shutdown-timeout 5]
+
+The limits (docs/webhooks.md says what each protects) are ``server.ServerLimits``; a bad value
+exits with status 2 and one line naming the flag.
 
 The key comes from --webhook-key, else TAP_XERO_WEBHOOK_KEY, else PAN_SEC_XERO_WEBHOOK_KEY
 (prefer the environment: a command line is visible to other local users).
@@ -19,7 +24,7 @@ import threading
 from pathlib import Path
 
 from tap_xero.errors import TapXeroError
-from tap_xero.webhooks.receiver import DEFAULT_MAX_BODY_BYTES, HEALTH_PATH, WebhookReceiver
+from tap_xero.webhooks.receiver import DEFAULT_MAX_BODY_BYTES, HEALTH_PATH, ServerLimits, WebhookReceiver
 from tap_xero.webhooks.signature import resolve_key
 
 logger = logging.getLogger("tap_xero.webhooks")
@@ -39,6 +44,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write {base_url, webhook_url, healthz_url, queue, pid} as JSON here once listening")
     serve.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, help="larger bodies get 413")
     serve.add_argument("--log-level", default="INFO", help="DEBUG logs each request (method, path, status)")
+    limits = serve.add_argument_group("limits (what an internet-facing server allows a client)")
+    defaults = ServerLimits()
+    limits.add_argument("--max-connections", type=int, default=defaults.max_connections,
+                        help="open connections at most; more wait in the listen queue "
+                             f"(default {defaults.max_connections}, lowered to fit the open-file limit)")
+    limits.add_argument("--header-timeout", type=float, default=defaults.header_timeout,
+                        help="seconds from connecting (or from the last answer on a kept-alive connection) "
+                             f"to a complete request head, else closed (default {defaults.header_timeout:g})")
+    limits.add_argument("--body-timeout", type=float, default=defaults.body_timeout,
+                        help=f"seconds from the head to the whole body, else 408 (default {defaults.body_timeout:g})")
+    limits.add_argument("--backlog", type=int, default=defaults.backlog,
+                        help=f"connections the kernel queues while all are busy (default {defaults.backlog})")
+    limits.add_argument("--shutdown-timeout", type=float, default=defaults.shutdown_timeout,
+                        help="seconds SIGTERM waits for requests in progress "
+                             f"(default {defaults.shutdown_timeout:g})")
     return parser
 
 
@@ -59,15 +79,24 @@ def write_ready_file(path: str, receiver: WebhookReceiver) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     key = resolve_key(args.webhook_key)
-    receiver = WebhookReceiver(args.queue, key, port=args.port, host=args.host, max_body_bytes=args.max_body_bytes)
+    limits = ServerLimits(max_connections=args.max_connections, header_timeout=args.header_timeout,
+                          body_timeout=args.body_timeout, backlog=args.backlog,
+                          shutdown_timeout=args.shutdown_timeout)
+    receiver = WebhookReceiver(args.queue, key, port=args.port, host=args.host, max_body_bytes=args.max_body_bytes,
+                               limits=limits)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
     receiver.start()
-    logger.info("Receiving Xero webhooks at %s (queue %s)", receiver.url, args.queue)
+    logger.info("Receiving Xero webhooks at %s (queue %s; at most %d connections, header and body deadlines "
+                "%g s and %g s)", receiver.url, args.queue, receiver.max_connections, limits.header_timeout,
+                limits.body_timeout)
     if args.ready_file:
         write_ready_file(args.ready_file, receiver)
-    stopping.wait()
+    while not stopping.wait(0.5):
+        if not receiver.serving:  # the server failed (logged): exit, so a supervisor restarts us
+            receiver.stop()
+            return 1
     logger.info("Stopping; %s", receiver.stats)
     receiver.stop()
     return 0

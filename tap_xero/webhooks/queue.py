@@ -10,11 +10,16 @@ event must survive an OS crash or power loss, not just the receiver's process dy
 
 Several processes may share one file (the receiver appends while the tap reads): writers take
 the database lock with ``BEGIN IMMEDIATE`` and wait up to ``busy_timeout`` for each other.
+
+``append`` stores what it is given: the receiver validates deliveries first (``payload``). Reads
+check each event again, so an event that a receiver older than that validation stored with a field
+of the wrong type is skipped with one warning naming its position, never handed to the tap.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -22,7 +27,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from tap_xero.webhooks.payload import event_identity
+from tap_xero.webhooks.payload import event_identity, event_problem
+
+logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -96,13 +103,34 @@ class EventQueue:
         return [(pos, event) for pos, _, event in self.entries_after(position, limit)]
 
     def entries_after(self, position: int, limit: int = 1000) -> list[tuple[int, str, dict[str, Any]]]:
-        """Like ``read_after`` with the receipt time: ``(position, received_at, event)``."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT position, received_at, event FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                (int(position), int(limit)),
-            ).fetchall()
-        return [(pos, received_at, json.loads(event)) for pos, received_at, event in rows]
+        """Like ``read_after`` with the receipt time: ``(position, received_at, event)``.
+
+        Invalid stored events are skipped (see the module docstring): a window may hold fewer than
+        ``limit`` entries while more follow, but is empty only when nothing valid follows.
+        """
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT position, received_at, event FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                    (int(position), int(limit)),
+                ).fetchall()
+            entries = [entry for entry in map(self._checked, rows) if entry is not None]
+            if entries or len(rows) < int(limit):
+                return entries
+            position = rows[-1][0]  # a whole window of invalid rows: read on
+
+    def _checked(self, row: tuple[int, str, str]) -> tuple[int, str, dict[str, Any]] | None:
+        position, received_at, text = row
+        try:
+            event = json.loads(text)
+            problem = event_problem(event)
+        except (ValueError, RecursionError):
+            problem = "not JSON"
+        if problem:
+            logger.warning("Webhook queue %s: skipping the event at position %d, stored by an older receiver: %s",
+                           self.path, position, problem)
+            return None
+        return position, received_at, event
 
     def max_position(self) -> int:
         """The highest position stored (0 when empty)."""

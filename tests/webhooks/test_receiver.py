@@ -14,7 +14,7 @@ from tap_xero.webhooks.queue import EventQueue
 from tap_xero.webhooks.receiver import WebhookReceiver
 from tap_xero.webhooks.signature import sign
 
-from .helpers import TEST_KEY, make_event, post
+from .helpers import TEST_KEY, make_event, post, rid
 
 
 def stored(queue_path) -> list[dict]:
@@ -125,7 +125,7 @@ def test_healthz_and_unknown_paths(receiver):
         urllib.request.urlopen(receiver.base_url + "/webhooks/xero", timeout=5)
         raise AssertionError("GET on the webhook path must not succeed")
     except urllib.error.HTTPError as exc:
-        assert exc.code in (404, 501)
+        assert exc.code == 405 and exc.headers["Allow"] == "POST"
 
 
 def test_key_and_signature_never_logged(queue_path, caplog):
@@ -151,4 +151,4 @@ def test_a_locked_queue_is_answered_503_in_time_and_nothing_is_lost(queue_path):
         blocker.execute("ROLLBACK")
         blocker.close()
         assert post(running.url, body)[0] == 200  # Xero's retry
-    assert [e["resourceId"] for e in stored(queue_path)] == ["locked-1"]
+    assert [e["resourceId"] for e in stored(queue_path)] == [rid("locked-1")]

@@ -14,7 +14,7 @@ from tap_xero.webhooks.triggers import (
     webhook_run_events,
 )
 
-from .helpers import TEST_KEY, make_event
+from .helpers import TEST_KEY, make_event, rid
 
 
 def trigger(events, key=TEST_KEY, as_object=False, header="x-xero-signature"):
@@ -77,7 +77,7 @@ def test_signed_but_not_a_payload_is_refused():
 
 def test_key_comes_from_the_setting_or_the_platform_secret():
     env = {"PAN_CTX_RUN_TRIGGERS": json.dumps([trigger([make_event("INVOICE", "i-9")])])}
-    assert webhook_run_events(TEST_KEY, env)[0]["resourceId"] == "i-9"
-    assert webhook_run_events(None, {**env, "PAN_SEC_XERO_WEBHOOK_KEY": TEST_KEY})[0]["resourceId"] == "i-9"
+    assert webhook_run_events(TEST_KEY, env)[0]["resourceId"] == rid("i-9")
+    assert webhook_run_events(None, {**env, "PAN_SEC_XERO_WEBHOOK_KEY": TEST_KEY})[0]["resourceId"] == rid("i-9")
     with pytest.raises(ConfigError, match="PAN_SEC_XERO_WEBHOOK_KEY"):
         webhook_run_events(None, env)
