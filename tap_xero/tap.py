@@ -271,14 +271,14 @@ class TapXero(Tap):
             if stops:
                 raise stops[0] if len(stops) == 1 else errors.StoppedEarly(stops)
         finally:
-            if not XeroCommand.ends_process:
-                gc.unfreeze()
             # The last line on stdout, however the run ends: the state covering every record written. Written
             # even when it equals the previous STATE (the SDK's state writer would skip it): a platform resumes
             # from the last line.
             self.message_writer.write_message(StateMessage(value=copy.deepcopy(self.state)))
             self._flush_output()
             TapXero.final_state_written = True
+            if not XeroCommand.ends_process:
+                gc.unfreeze()
             if self._xero_client is not None:
                 progress = getattr(self._xero_client, "progress", None)
                 if progress is not None:
