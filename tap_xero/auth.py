@@ -362,7 +362,8 @@ class XeroAuthenticator(OAuthAuthenticator):
             if self._is_fresh() and self.access_token != rejected:
                 return  # another process refreshed while we waited for the lock
             payload = self._refresh_grant()
-            rotated = payload.get("refresh_token") or self.refresh_token
+            assert self.refresh_token is not None  # refresh-token mode
+            rotated = str(payload.get("refresh_token") or self.refresh_token)
             access_token, expires_at, scope = self._access_token_of(payload)
             base = self._stored if self._stored is not None else StoredToken(refresh_token=self.refresh_token)
             record = base.rotated_to(rotated, access_token, expires_at, scope)

@@ -44,6 +44,7 @@ import gc
 import json
 import logging
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any, Protocol
@@ -65,7 +66,8 @@ DAY_RETRY_AFTER_THRESHOLD = 3600  # a Retry-After longer than this is the day li
 class Authenticator(Protocol):
     """What XeroClient needs from ``auth.XeroAuthenticator`` (duck-typed; tests use a stand-in)."""
 
-    sends_tenant_header: bool
+    @property
+    def sends_tenant_header(self) -> bool: ...
 
     def bearer_token(self) -> str: ...
 
@@ -270,7 +272,7 @@ class XeroClient:
             self._local.session = session
         return session
 
-    def _log_backoff(self, details: dict) -> None:
+    def _log_backoff(self, details: Mapping[str, Any]) -> None:
         self.retries += 1
         exc = details.get("exception")
         self.logger.warning(

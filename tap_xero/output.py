@@ -14,7 +14,7 @@ numbers, keys in the same order, ``None`` fields of the message left out), with 
   deep-copies a whole schema or state just to encode it). Only top-level ``None`` fields are left out,
   as ``asdict(..., dict_factory=exclude_null_dict)`` does.
 - A record may also be given as its message dictionary (``record_message(...)``, or as
-  ``client.XeroStream._generate_record_messages`` builds it when ``direct_record_maps`` allows): no
+  ``client.XeroStream.direct_record_messages`` builds it when ``direct_record_maps`` allows): no
   ``RecordMessage`` object, no conversion.
 """
 
@@ -81,7 +81,13 @@ class XeroWriter(MsgSpecWriter):
         super().__init__()
         self._pending = bytearray()
         reference = weakref.ref(self)
-        atexit.register(lambda: (writer := reference()) is not None and writer.flush())
+
+        def flush_at_exit() -> None:
+            writer = reference()
+            if writer is not None:
+                writer.flush()
+
+        atexit.register(flush_at_exit)
 
     def serialize_message(self, message: Message | dict) -> bytearray:
         return bytearray(encoder.encode(message_dict(message)) + _NEWLINE)

@@ -21,14 +21,15 @@ import collections
 import queue
 from array import array
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tap_xero.endpoints import FIXED_PAGE_SIZE, Paging
 
 T = TypeVar("T")
+K = TypeVar("K")  # what identifies one call: a page number, a run of months, a batch of ids
 
 # Fetch one call: extra query parameters in, decoded body out.
 FetchBody = Callable[[dict], dict]
@@ -68,8 +69,8 @@ class Page:
 
 
 def ordered_lookahead(
-    fetch: Callable[[int], T], numbers: Iterable[int], executor: Executor, max_ahead: int
-) -> Iterator[T]:
+    fetch: Callable[[K], T], numbers: Iterable[K], executor: Executor, max_ahead: int
+) -> Generator[T, None, None]:
     """``fetch(n)`` for each of ``numbers``, up to ``max_ahead`` at once, yielded in the order of ``numbers``.
 
     At most ``max_ahead`` results exist at any time besides the one being consumed. A failure is raised
@@ -259,7 +260,7 @@ class ShiftGuard:
             self.item_count = max(self.item_count or 0, page.item_count)
         self._recent.appendleft(set())
 
-    def _may_be_edited(self, version: object) -> bool:
+    def _may_be_edited(self, version: Any) -> bool:  # noqa: ANN401 - a replication value: text or a number
         return self.changed_since is None or version is None or version >= self.changed_since
 
     def observe_record(self, record: dict) -> None:

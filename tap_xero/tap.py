@@ -24,14 +24,12 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePath
-from types import FrameType
 from typing import Any
 
 import click
-from singer_sdk import Stream, Tap
-from singer_sdk.helpers._util import read_json_file
+from singer_sdk import Stream
 from singer_sdk.plugin_base import SingerCommand
 from singer_sdk.singerlib import StateMessage
 
@@ -40,30 +38,15 @@ from tap_xero.auth import XeroAuthenticator
 from tap_xero.memory import limit_malloc_arenas
 from tap_xero.output import XeroWriter
 from tap_xero.platform_state import echo_input_state, input_state
-from tap_xero.run_facts import RunFacts
 from tap_xero.run_guard import RunGuard
 from tap_xero.scopes import drop_ungranted_streams
+from tap_xero.sdk_compat import CompatTap, read_json_file
+from tap_xero.streams import STREAM_CLASSES
+from tap_xero.sync.run_facts import RunFacts
+from tap_xero.webhooks import targeted
+from tap_xero.webhooks.stream import webhook_streams
 from tap_xero.settings import CONFIG_SCHEMA, XeroSettings, merge_sources
 from tap_xero.tenants import Tenant, fetch_connections, resolve_tenants
-
-
-def _stream_classes() -> Sequence[type[Stream]]:
-    """The streams package's list; empty while it is not importable (the tap still discovers, empty)."""
-    try:
-        from tap_xero.streams import STREAM_CLASSES
-    except ImportError:
-        return ()
-    return STREAM_CLASSES
-
-
-def _webhook_side() -> Any:  # noqa: ANN401
-    """tap_xero.webhooks' tap-side hooks (webhook_events stream, webhook-run preparation), if installed."""
-    try:
-        from tap_xero.webhooks import stream as webhook_stream
-        from tap_xero.webhooks import targeted
-    except ImportError:
-        return None
-    return webhook_stream, targeted
 
 
 class XeroCommand(SingerCommand):
@@ -94,7 +77,7 @@ class XeroCommand(SingerCommand):
             XeroCommand.ends_process = False
 
 
-class TapXero(Tap):
+class TapXero(CompatTap):
     """Singer tap for the Xero Accounting API (every tenant a token reaches, incremental, rate-limit aware)."""
 
     name = "tap-xero"
@@ -116,7 +99,7 @@ class TapXero(Tap):
     ) -> None:
         explicit = self._read_config(config)
         if parse_env_config:
-            explicit.update(self._env_var_config)  # TAP_XERO_* over the files (SDK convention)
+            explicit.update(self.env_var_config)  # TAP_XERO_* over the files (SDK convention)
         environ = os.environ if environ is None else environ
         merged, self._setting_origins = merge_sources(explicit, environ)
         self._settings: XeroSettings | None = None
@@ -145,13 +128,11 @@ class TapXero(Tap):
             merged.update(read_json_file(path))
         return merged
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """Our checks first, so a bad value gets a message naming the setting and the fix."""
-        if raise_errors:
-            settings = self.settings
-            has_store = XeroAuthenticator.store_has_token(settings)
-            settings.auth_mode(stored_refresh_token=has_store)
-        return super()._validate_config(raise_errors=raise_errors)
+    def check_settings(self) -> None:
+        """Our checks before the SDK's, so a bad value gets a message naming the setting and the fix."""
+        settings = self.settings
+        has_store = XeroAuthenticator.store_has_token(settings)
+        settings.auth_mode(stored_refresh_token=has_store)
 
     @classmethod
     def get_singer_command(cls) -> click.Command:
@@ -231,19 +212,15 @@ class TapXero(Tap):
     # Streams -----------------------------------------------------------------------------------
 
     def discover_streams(self) -> list[Stream]:
-        streams: list[Stream] = [stream_class(tap=self) for stream_class in _stream_classes()]
-        webhook_side = _webhook_side()
-        if webhook_side is not None:
-            streams += webhook_side[0].webhook_streams(self)
+        streams: list[Stream] = [stream_class(tap=self) for stream_class in STREAM_CLASSES]
+        streams += webhook_streams(self, self.settings)
         return streams
 
     # Runs --------------------------------------------------------------------------------------
 
     def preflight(self) -> None:
         """Everything that can fail before the first record: webhook triggers, token, scopes, tenants."""
-        webhook_side = _webhook_side()
-        if webhook_side is not None:
-            webhook_side[1].prepare_run(self)  # verifies a webhook run's signatures; no request
+        targeted.prepare_run(self)  # verifies a webhook run's signatures; no request
         self.authenticator.ensure_usable()
         drop_ungranted_streams(
             self.streams.values(),
@@ -253,7 +230,8 @@ class TapXero(Tap):
         )
         _ = self.tenants
 
-    def sync_all(self) -> None:  # type: ignore[misc]  # final in the SDK; we add the preflight and the stops
+    def run_sync(self, sdk_sync_all: Callable[[], None]) -> None:
+        """``tap-xero`` (sync_all): preflight, the SDK's sync, the stops, and the final STATE however it ends."""
         # Everything alive now (the SDK and its imports, schemas, catalog, streams: about 100,000 objects
         # the collector tracks) lives as long as the run: kept out of the collector's full passes, which
         # would otherwise walk them again and again while pages are decoded (about a tenth of a small
@@ -266,7 +244,7 @@ class TapXero(Tap):
             if deadline:
                 self.logger.info("%s", deadline)
             gc.freeze()
-            super().sync_all()
+            sdk_sync_all()
             stops = self.run_facts.stops
             if stops:
                 raise stops[0] if len(stops) == 1 else errors.StoppedEarly(stops)
@@ -285,7 +263,7 @@ class TapXero(Tap):
                     progress.write_summary()  # calls, retries and limits of the run, also when it failed
                 self._xero_client.close()
 
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+    def on_stop_signal(self, signum: int) -> None:
         """SIGTERM/SIGINT: stop at the next safe point (run_guard); a second signal stops at once."""
         name = signal.Signals(signum).name
         guard = self.run_guard
@@ -294,10 +272,10 @@ class TapXero(Tap):
         self.logger.warning("%s received: stopping at the next safe point and emitting state.", name)
         guard.request_stop(name)
 
-    def run_connection_test(self) -> bool:  # type: ignore[misc]  # final in the SDK; preflight added
-        # --test tries the selected streams (by default all but the retired ones), minus those the token
-        # may not read. Forcing an unselected stream on here would send it with the empty SCHEMA the SDK's
-        # stream maps built for it from the catalog.
+    def run_connection_check(self, sdk_check: Callable[[], bool]) -> bool:
+        """``--test``: the selected streams (by default all but the retired ones), minus those the token may not
+        read; forcing an unselected stream on here would send it with the empty SCHEMA the SDK's stream maps
+        built for it from the catalog."""
         self.preflight()
         granted = [stream for stream in self.streams.values() if stream.selected]
         try:

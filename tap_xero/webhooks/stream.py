@@ -15,10 +15,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from singer_sdk import Stream
+from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.helpers import types
 
 from tap_xero import values
+from tap_xero.sdk_compat import CompatStream
+from tap_xero.settings import XeroSettings
 from tap_xero.webhooks.payload import event_identity
 from tap_xero.webhooks.targeted import WEBHOOK_EVENTS_STREAM, webhook_sync
 from tap_xero.webhooks.triggers import is_webhook_run
@@ -27,7 +30,7 @@ from tap_xero.webhooks.triggers import is_webhook_run
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d3a52-8c1e-4b5e-9a57-3c2f5e0b7d11")
 
 
-class WebhookEventsStream(Stream):
+class WebhookEventsStream(CompatStream):
     """Xero webhook events from the queue (or a platform run's triggers), in queue order."""
 
     name = WEBHOOK_EVENTS_STREAM
@@ -49,21 +52,19 @@ class WebhookEventsStream(Stream):
         th.Property("data", th.ObjectType(additional_properties=True), description="extra event data (credit notes)"),
     ).to_dict()
 
-    def get_records(self, context: dict | None) -> Iterator[dict[str, Any]]:
-        sync = webhook_sync(self._tap)
+    def get_records(self, context: types.Context | None) -> Iterator[dict[str, Any]]:
+        sync = webhook_sync(self.tap)
         if sync is None:
             return
         after = 0 if sync.platform_run else int(self.get_starting_replication_key_value(context) or 0)
-        tenants = {str(getattr(t, "tenant_id", t)) for t in self._tap.tenants}
+        tenants = {str(getattr(t, "tenant_id", t)) for t in self.tap.tenants}
         for window in sync.entries(after):
             for position, received_at, event in window:
                 if event["tenantId"] in tenants or event.get("tenantType") == "APPLICATION":
                     yield to_record(position, received_at, event)
 
-    def _increment_stream_state(self, latest_record: dict, *, context: dict | None = None) -> None:
-        if is_webhook_run():
-            return  # per-run positions: see the module docstring
-        super()._increment_stream_state(latest_record, context=context)
+    def keeps_sdk_bookmarks(self) -> bool:
+        return not is_webhook_run()  # per-run positions in a platform webhook run: see the module docstring
 
 
 def to_record(position: int, received_at: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -82,8 +83,8 @@ def to_record(position: int, received_at: str, event: dict[str, Any]) -> dict[st
     }
 
 
-def webhook_streams(tap: Any) -> list[Stream]:
+def webhook_streams(tap: Tap, settings: XeroSettings) -> list[Stream]:
     """The streams to add to ``tap.discover_streams()``: ``webhook_events`` when webhooks are configured."""
-    if tap.settings.webhook_queue_path or is_webhook_run():
+    if settings.webhook_queue_path or is_webhook_run():
         return [WebhookEventsStream(tap=tap)]
     return []

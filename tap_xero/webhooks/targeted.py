@@ -28,11 +28,17 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from concurrent.futures import Executor
+from typing import Any, Protocol
+
+from singer_sdk import Stream
 
 from tap_xero import errors
 from tap_xero.endpoints import WEBHOOK_CATEGORIES, Endpoint, Paging
+from tap_xero.paging import ordered_lookahead
+from tap_xero.settings import XeroSettings
+from tap_xero.sync.read_state import READ_MARKER
 from tap_xero.webhooks.queue import EventQueue
 from tap_xero.webhooks.triggers import is_webhook_run, webhook_run_events
 
@@ -43,6 +49,60 @@ IDS_PER_CALL = 50
 READ_WINDOW = 5000  # events read from the queue at a time; their ids are fetched once each
 WEBHOOK_EVENTS_STREAM = "webhook_events"
 TARGETED_SETTING = "webhook_targeted_sync"
+
+
+class Progress(Protocol):
+    def page_done(self, stream: str, tenant_id: str, *, records: int, page: int, page_count: int | None) -> None: ...
+
+
+class XeroCalls(Protocol):
+    """What a targeted read needs of ``http.XeroClient``."""
+
+    executor: Executor
+    max_concurrent_per_tenant: int
+    progress: Progress
+
+    def get_json(self, tenant_id: str, path: str, params: dict | None = None,
+                 headers: dict | None = None) -> dict: ...
+
+
+class TargetedStream(Protocol):
+    """What a targeted read needs of a stream (``client.XeroStream`` implements it with public methods)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def endpoint(self) -> Endpoint | None: ...
+
+    @property
+    def selected(self) -> bool: ...
+
+    @property
+    def client(self) -> XeroCalls: ...
+
+    def tenant_state(self, context: Mapping[str, Any]) -> MutableMapping[str, Any]: ...
+
+    def write_state_now(self) -> None: ...
+
+    def base_params(self) -> dict[str, Any]: ...
+
+    def prepare_record(self, record: dict, tenant_id: str) -> dict: ...
+
+    def write_child_rows(self, record: dict, tenant_id: str) -> None: ...
+
+
+class WebhookTap(Protocol):
+    """What the webhook side needs of ``tap.TapXero``."""
+
+    @property
+    def config(self) -> Mapping[str, Any]: ...
+
+    @property
+    def settings(self) -> XeroSettings: ...
+
+    @property
+    def streams(self) -> Mapping[str, Stream]: ...
 
 
 class WebhookSync:
@@ -71,11 +131,11 @@ class WebhookSync:
             position = window[-1][0]
 
 
-_syncs: weakref.WeakKeyDictionary[Any, WebhookSync | None] = weakref.WeakKeyDictionary()
+_syncs: weakref.WeakKeyDictionary[WebhookTap, WebhookSync | None] = weakref.WeakKeyDictionary()
 _syncs_lock = threading.Lock()
 
 
-def webhook_sync(tap: Any) -> WebhookSync | None:
+def webhook_sync(tap: WebhookTap) -> WebhookSync | None:
     """This run's WebhookSync (built once per tap; None without a queue and outside webhook runs).
 
     In a platform webhook run this verifies every trigger's signature and raises
@@ -98,7 +158,7 @@ def webhook_sync(tap: Any) -> WebhookSync | None:
         return sync
 
 
-def prepare_run(tap: Any) -> None:
+def prepare_run(tap: WebhookTap) -> None:
     """Before any request: verify a webhook run's triggers and keep only the streams webhooks cover."""
     sync = webhook_sync(tap)
     if sync is None or not sync.platform_run:
@@ -108,7 +168,7 @@ def prepare_run(tap: Any) -> None:
             stream.selected = False
 
 
-def _webhook_covered(stream: Any) -> bool:
+def _webhook_covered(stream: Stream) -> bool:
     if stream.name == WEBHOOK_EVENTS_STREAM:
         return True
     endpoint = getattr(stream, "endpoint", None)
@@ -118,26 +178,21 @@ def _webhook_covered(stream: Any) -> bool:
     return bool(endpoint and endpoint.webhook_category in WEBHOOK_CATEGORIES)
 
 
-def targeted_start(stream: Any, context: dict) -> int | None:
+def targeted_start(stream: TargetedStream, context: Mapping[str, Any], sync: WebhookSync | None) -> int | None:
     """The queue position a targeted read of this tenant starts after; None when it reads normally.
 
-    Read-only (no request, no state change), so the client may call it to decide, for example,
-    not to prefetch a tenant's collection pages.
+    Read-only (no request, no state change), so a stream may call it to decide, for example, not to
+    prefetch a tenant's collection pages.
     """
-    endpoint: Endpoint | None = stream.endpoint
-    if endpoint is None or endpoint.webhook_category not in WEBHOOK_CATEGORIES:
-        return None
-    sync = webhook_sync(stream._tap)
-    if sync is None:
+    endpoint = stream.endpoint
+    if endpoint is None or endpoint.webhook_category not in WEBHOOK_CATEGORIES or sync is None:
         return None
     if sync.platform_run:
         return 0
-    state = stream.get_context_state(context)
+    state = stream.tenant_state(context)
     position = state.get(POSITION_KEY)
     if not sync.targeted or position is None or state.get("replication_key_value") is None:
         return None
-    from tap_xero.client import READ_MARKER  # noqa: PLC0415 - client imports this module
-
     if state.get(READ_MARKER) is not None:
         return None  # a collection read was interrupted: it must finish before reads by event IDs
     if int(position) > sync.end_position:
@@ -150,10 +205,10 @@ def targeted_start(stream: Any, context: dict) -> int | None:
     return int(position)
 
 
-def tenant_records(stream: Any, context: dict, normal: Callable[[str, dict], Iterator[dict]]) -> Iterator[dict]:
-    """A XeroStream's records for one tenant: targeted when webhooks allow, else ``normal(tenant_id, context)``."""
-    start = targeted_start(stream, context)
-    sync = webhook_sync(stream._tap)
+def tenant_records(stream: TargetedStream, context: Mapping[str, Any], normal: Callable[[str, Any], Iterator[dict]],
+                   sync: WebhookSync | None) -> Iterator[dict]:
+    """A stream's records for one tenant: targeted when webhooks allow, else ``normal(tenant_id, context)``."""
+    start = targeted_start(stream, context, sync)
     if start is not None and sync is not None:
         yield from _targeted_records(stream, context, sync, after=start, save=stream.selected and not sync.platform_run)
         return
@@ -164,12 +219,13 @@ def tenant_records(stream: Any, context: dict, normal: Callable[[str, dict], Ite
         _save_position(stream, context, sync.end_position)
 
 
-def _targeted_records(stream: Any, context: dict, sync: WebhookSync, *, after: int, save: bool) -> Iterator[dict]:
+def _targeted_records(stream: TargetedStream, context: Mapping[str, Any], sync: WebhookSync, *, after: int,
+                      save: bool) -> Iterator[dict]:
     """Fetch what the events after ``after`` name; records go through the stream's own per-record steps
-    (``_prepare``: values and tenant_id; ``_selected_children``: line-item rows written before the parent)."""
+    (``prepare_record``: values and tenant_id; ``write_child_rows``: line-item rows written before the parent)."""
     tenant_id = context["tenant_id"]
-    endpoint: Endpoint = stream.endpoint
-    children = stream._selected_children()
+    endpoint = stream.endpoint
+    assert endpoint is not None
     progress = stream.client.progress
     fetched = calls = 0
     for window in sync.entries(after):
@@ -180,9 +236,8 @@ def _targeted_records(stream: Any, context: dict, sync: WebhookSync, *, after: i
         for records in fetch_changed(stream.client, tenant_id, endpoint, ids, _targeted_params(stream)):
             calls += 1
             for record in records:
-                record = stream._prepare(record, tenant_id)
-                for child in children:
-                    child.write_rows(record, tenant_id)
+                record = stream.prepare_record(record, tenant_id)
+                stream.write_child_rows(record, tenant_id)
                 yield record
             fetched += len(records)
             progress.page_done(stream.name, tenant_id, records=len(records), page=calls, page_count=None)
@@ -192,13 +247,13 @@ def _targeted_records(stream: Any, context: dict, sync: WebhookSync, *, after: i
                 stream.name, tenant_id, fetched, calls)
 
 
-def _targeted_params(stream: Any) -> dict[str, Any]:
-    params = dict(stream._base_params())
+def _targeted_params(stream: TargetedStream) -> dict[str, Any]:
+    params = dict(stream.base_params())
     params.pop("order", None)  # one small answer: nothing to order
     return params
 
 
-def fetch_changed(client: Any, tenant_id: str, endpoint: Endpoint, ids: list[str],
+def fetch_changed(client: XeroCalls, tenant_id: str, endpoint: Endpoint, ids: list[str],
                   params: dict[str, Any]) -> Iterator[list[dict]]:
     """The current version of each of ``ids``, as lists of raw records (one list per call).
 
@@ -206,8 +261,6 @@ def fetch_changed(client: Any, tenant_id: str, endpoint: Endpoint, ids: list[str
     returns line items only on paged reads), else ``GET {path}/{id}`` one by one (a 404 means gone).
     Calls run ahead within the tenant's concurrency allowance, results in order.
     """
-    from tap_xero.paging import ordered_lookahead
-
     if not ids:
         return
     if endpoint.ids_filter:
@@ -234,10 +287,9 @@ def fetch_changed(client: Any, tenant_id: str, endpoint: Endpoint, ids: list[str
     yield from ordered_lookahead(fetch, range(count), client.executor, client.max_concurrent_per_tenant)
 
 
-def _save_position(stream: Any, context: dict, position: int) -> None:
-    state = stream.get_context_state(context)
+def _save_position(stream: TargetedStream, context: Mapping[str, Any], position: int) -> None:
+    state = stream.tenant_state(context)
     if state.get(POSITION_KEY) == position:
         return
     state[POSITION_KEY] = position
-    stream.state_manager.is_flushed = False
-    stream._write_state_message()
+    stream.write_state_now()

@@ -17,7 +17,7 @@ from tests.tap.stub_xero import StubXero, StubRequest
 
 from tests.capture import CapturedStdout, sync_selected
 from tap_xero import errors
-from tap_xero.client import READ_MARKER
+from tap_xero.sync.read_state import READ_MARKER
 from tap_xero.tap import TapXero
 
 T1 = "11111111-1111-1111-1111-111111111111"

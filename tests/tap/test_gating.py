@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tap_xero import gating
+from tap_xero.sync import gating
 
 NOW = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.timezone.utc)
 

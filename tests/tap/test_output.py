@@ -107,7 +107,7 @@ def test_serialize_message_is_the_sdks_too(message):
     assert bytes(output.XeroWriter().serialize_message(message)) == bytes(MsgSpecWriter().serialize_message(message))
 
 
-# The tap's direct record path (client.XeroStream._generate_record_messages with output.direct_record_maps)
+# The tap's direct record path (client.XeroStream.direct_record_messages with output.direct_record_maps)
 # against the SDK's own path (taken when the writer is not ours), on a real sync: same lines but for the
 # moment of extraction (and the moments inside STATE values).
 

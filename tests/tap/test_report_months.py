@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tap_xero.report_months import (
+from tap_xero.sync.report_months import (
     Evidence, MonthsRead, ReportPolicy, add_months, chunks, lock_month, months_between, plan,
 )
 

@@ -422,7 +422,7 @@ ANSWER_FIELDS = {"report_id", "report_title", "report_titles", "report_date", "r
 
 
 def test_report_rows_are_the_rows_of_one_month_answers_however_fetched(sb: Sandbox, tmp_path: Path) -> None:
-    from tap_xero.report_months import add_months, month_of
+    from tap_xero.sync.report_months import add_months, month_of
 
     current = month_of(datetime.now(timezone.utc).date())
     months = [add_months(current, -n) for n in reversed(range(REPORT_HISTORY_MONTHS))]

@@ -8,8 +8,9 @@ import datetime as dt
 
 import pytest
 
-from tap_xero import errors, gating
-from tap_xero.report_months import STATE_KEY, add_months, month_of
+from tap_xero import errors
+from tap_xero.sync import gating
+from tap_xero.sync.report_months import STATE_KEY, add_months, month_of
 from tap_xero.sandbox import Sandbox
 from tap_xero.tap import TapXero
 from tests.capture import sync_selected

@@ -4,7 +4,6 @@ receiver → queue → targeted sync, plus platform webhook runs."""
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 import subprocess
 import sys
@@ -15,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tap_xero.client import READ_MARKER, XeroStream
+from tap_xero.client import XeroStream
+from tap_xero.sync.read_state import READ_MARKER
 from tap_xero.sandbox import Sandbox, SandboxConfig
 from tap_xero.tap import TapXero
 from tap_xero.webhooks import targeted
@@ -30,19 +30,6 @@ from .helpers import TEST_KEY, make_event
 WEBHOOK_STREAMS = {"invoices", "invoice_line_items", "contacts", "credit_notes", "webhook_events"}
 CATEGORY_STREAM = {"INVOICE": "invoices", "CONTACT": "contacts", "CREDITNOTE": "credit_notes"}
 ID_FIELD = {"invoices": "InvoiceID", "contacts": "ContactID", "credit_notes": "CreditNoteID"}
-
-
-@pytest.fixture(autouse=True)
-def targeted_wiring(monkeypatch):
-    """Route XeroStream through targeted.tenant_records if the client does not do so itself yet."""
-    if "targeted.tenant_records" in inspect.getsource(XeroStream.get_records):
-        return
-    original = XeroStream._tenant_records
-
-    def wired(self, tenant_id, context):
-        return targeted.tenant_records(self, context, lambda t, c: original(self, t, c))
-
-    monkeypatch.setattr(XeroStream, "_tenant_records", wired)
 
 
 class Crash(Exception):

@@ -179,7 +179,7 @@ def plan(
             pending.update(month for month in open_months if month >= changed[0])
         else:
             pending.update(month for month in open_months if month in evidence.changed)
-        baseline = (evidence.journal_number, now_text)
+        baseline: tuple[int | None, str | None] = (evidence.journal_number, now_text)
     else:
         recent = add_months(current, -reread_months + 1) if reread_months > 0 else add_months(current, 1)
         pending.update(month for month in open_months if month >= recent)

@@ -29,10 +29,10 @@ from typing import Any, Protocol
 from tap_xero import errors, reports
 from tap_xero.endpoints import JOURNALS_ENDPOINT, ORGANISATION, Paging, Report
 from tap_xero.paging import iter_pages, ordered_lookahead
-from tap_xero.report_months import (
+from tap_xero.sync.report_months import (
     STATE_KEY, Evidence, MonthsRead, ReportPolicy, add_months, chunks, lock_month, month_of, plan,
 )
-from tap_xero.run_facts import JournalsSeen, RunFacts, lock_date_of
+from tap_xero.sync.run_facts import JournalsSeen, RunFacts, lock_date_of
 
 # Journals read for evidence without a JournalNumber to start from begin this long before the last plan.
 EVIDENCE_MARGIN = dt.timedelta(minutes=5)

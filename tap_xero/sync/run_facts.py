@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 
 from tap_xero import errors, values
-from tap_xero.report_months import month_of
+from tap_xero.sync.report_months import month_of
 
 JOURNALS_STREAM = "journals"
 ORGANISATIONS_STREAM = "organisations"

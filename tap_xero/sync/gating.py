@@ -42,7 +42,8 @@ def next_probe(state: MutableMapping[str, Any], now: dt.datetime) -> dt.datetime
 
 def remember(state: MutableMapping[str, Any], now: dt.datetime, reason: str) -> None:
     """Xero refused the endpoint at ``now``."""
-    previous = state.get(STATE_KEY) if isinstance(state.get(STATE_KEY), dict) else {}
+    remembered = state.get(STATE_KEY)
+    previous: dict = remembered if isinstance(remembered, dict) else {}
     state[STATE_KEY] = {
         "since": previous.get("since") or _text(now),
         "checked_at": _text(now),
