@@ -34,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tap_xero.auth import TokenEndpointError, post_token_form, token_endpoint_failure
+from tap_xero.token_endpoint import TokenEndpointError, post_token_form, token_endpoint_failure
 from tap_xero.errors import AuthError, ConfigError, TapXeroError, redact
 from tap_xero.settings import DEFAULT_API_URL, DEFAULT_IDENTITY_URL, XeroSettings
 from tap_xero.tenants import Tenant, fetch_connections

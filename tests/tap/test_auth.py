@@ -12,7 +12,8 @@ import time
 import pytest
 from singer_sdk.authenticators import OAuthAuthenticator
 
-from tap_xero.auth import XeroAuthenticator, jwt_claims
+from tap_xero.auth import XeroAuthenticator
+from tap_xero.token_endpoint import jwt_claims
 from tap_xero.errors import AuthError, ConfigError
 from tap_xero.settings import XeroSettings, merge_sources
 from tap_xero.token_store import StoredToken, TokenStore, token_fingerprint
