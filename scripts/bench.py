@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import json
 import math
 import os
@@ -50,7 +51,7 @@ import urllib.request
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -257,7 +258,7 @@ def incremental_minimum_calls(records_by_tenant: list[dict[str, int]], changed_b
     (no timestamp filter, or LinkedTransactions) must be read whole again. No token call:
     an access token (30 minutes) saved by the previous run can still be valid."""
     total = token_calls
-    for records, changed in zip(records_by_tenant, changed_by_tenant):
+    for records, changed in zip(records_by_tenant, changed_by_tenant, strict=True):
         for path, n in records.items():
             endpoint = BY_PATH[path]
             total += minimum_calls_for(endpoint, changed.get(path, 0) if endpoint.if_modified_since else n)
@@ -607,7 +608,8 @@ def default_stream_paths() -> tuple[str, ...]:
 def default_reports() -> list:
     from tap_xero.streams import STREAM_CLASSES
 
-    return [cls.report for cls in STREAM_CLASSES if getattr(cls, "report", None) is not None and cls.selected_by_default]
+    return [cls.report for cls in STREAM_CLASSES
+            if getattr(cls, "report", None) is not None and cls.selected_by_default]
 
 
 def minimum_report_calls(months: int) -> int:
@@ -829,7 +831,8 @@ def format_report(results: dict) -> str:
         full = calls["full"]
         if "ours" in full and "singerio" in full:
             o, s = full["ours"], full["singerio"]
-            lines.append(f"ratios ours/singer-io (full sync): calls / minimum {ratio(o['calls_vs_minimum'], s['calls_vs_minimum'])}, "
+            calls_ratio = ratio(o["calls_vs_minimum"], s["calls_vs_minimum"])
+            lines.append(f"ratios ours/singer-io (full sync): calls / minimum {calls_ratio}, "
                          f"records / CPU-s {ratio(o['records_per_cpu_s'], s['records_per_cpu_s'])}, "
                          f"peak RSS {ratio(o['peak_rss_mb'], s['peak_rss_mb'])}")
         lines.append("")
@@ -885,15 +888,13 @@ def format_report(results: dict) -> str:
 
 def machine() -> dict:
     memory_kb = 0
-    try:
-        memory_kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
-    except (OSError, StopIteration, ValueError):
-        pass
+    with contextlib.suppress(OSError, StopIteration, ValueError):
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        memory_kb = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
     cpu = platform.processor() or ""
-    try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    with contextlib.suppress(OSError, StopIteration):
+        cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
     info = {"cores": os.cpu_count(), "memory_gb": round(memory_kb / 1024 / 1024, 1), "cpu": cpu,
             "python": platform.python_version(), "platform": platform.platform()}
     info["summary"] = f"{info['cores']} cores, {info['memory_gb']} GB, Python {info['python']}"

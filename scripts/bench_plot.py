@@ -70,7 +70,7 @@ def plot_rss(results: dict, out: Path) -> Path | None:
     for name in LABELS:
         points = [(row["scale"], row[name]["peak_rss_mb"]) for row in rss["rows"] if name in row]
         if points:
-            xs, ys = zip(*points)
+            xs, ys = zip(*points, strict=True)
             axis.plot(xs, ys, marker="o", label=LABELS[name], color=COLOURS[name])
     axis.axhline(150, color="grey", linestyle="--", linewidth=1, label="target 150 MB")
     axis.set_xscale("log")

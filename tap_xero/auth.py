@@ -137,7 +137,9 @@ class XeroAuthenticator(OAuthAuthenticator):
             return self.access_token
 
     def on_unauthorized(self, rejected_token: str) -> bool:
-        """Xero answered 401 to ``rejected_token``: renew it (unless another thread did); True if retrying can succeed."""
+        """Xero answered 401 to ``rejected_token``: renew it (unless another thread did).
+
+        True if retrying can succeed."""
         with self._lock:
             if not self.renewable:
                 return False

@@ -94,7 +94,7 @@ class _CallbackHandler(BaseHTTPRequestHandler):
         self.wfile.write(page)
         self.server.received.set()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's signature
         return  # the query carries the authorization code: keep it out of the terminal
 
 
@@ -111,6 +111,27 @@ def consent_url(settings: XeroSettings, redirect_uri: str, scopes: str, state: s
     return f"{settings.authorize_url}?{urlencode(query)}"
 
 
+def _pkce_pair() -> tuple[str, str]:
+    """(code verifier, S256 code challenge) for an app without a client secret (Xero's PKCE flow)."""
+    verifier = secrets.token_urlsafe(64)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _exchange_code(settings: XeroSettings, code: str, redirect_uri: str, verifier: str | None) -> dict[str, Any]:
+    """The authorization code exchanged for tokens at the token endpoint."""
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if verifier:
+        form["code_verifier"] = verifier
+    try:
+        return post_token_form(settings, form)
+    except TokenEndpointError as exc:
+        if exc.error == "invalid_grant":
+            raise AuthError("Xero refused the authorization code (invalid_grant: expired or already used); "
+                            "run `tap-xero auth` again.") from None
+        raise token_endpoint_failure(settings, exc.error, "the authorization code") from None
+
+
 def run_authorization(
     settings: XeroSettings,
     *,
@@ -125,11 +146,7 @@ def run_authorization(
     if "offline_access" not in scopes.split():
         raise ConfigError("scopes", "offline_access is missing, so Xero would issue no refresh token",
                           "add offline_access to --scopes")
-    verifier = None if settings.client_secret else secrets.token_urlsafe(64)
-    challenge = None
-    if verifier:
-        digest = hashlib.sha256(verifier.encode("ascii")).digest()
-        challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    verifier, challenge = _pkce_pair() if not settings.client_secret else (None, None)
     state = secrets.token_urlsafe(16)
 
     try:
@@ -155,16 +172,7 @@ def run_authorization(
         error = redact(params.get("error", "no code"))
         raise AuthError(f"Xero did not grant access ({error}). Run `tap-xero auth` again and approve the request.")
 
-    form = {"grant_type": "authorization_code", "code": params["code"], "redirect_uri": redirect_uri}
-    if verifier:
-        form["code_verifier"] = verifier
-    try:
-        payload = post_token_form(settings, form)
-    except TokenEndpointError as exc:
-        if exc.error == "invalid_grant":
-            raise AuthError("Xero refused the authorization code (invalid_grant: expired or already used); "
-                            "run `tap-xero auth` again.") from None
-        raise token_endpoint_failure(settings, exc.error, "the authorization code") from None
+    payload = _exchange_code(settings, params["code"], redirect_uri, verifier)
     access_token, refresh_token = payload.get("access_token"), payload.get("refresh_token")
     if not access_token or not refresh_token:
         raise AuthError("Xero issued no refresh token; include offline_access in --scopes and run again.")

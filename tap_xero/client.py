@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import singer_sdk.singerlib as singer
+from singer_sdk import Tap
 from singer_sdk.helpers import types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
@@ -83,12 +84,12 @@ class XeroStream(CompatStream):
     # Records already carry JSON types (values.py): skip the SDK's per-record type conformance (hot path).
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         for child in cls.__dict__.get("child_tables", ()):
             child.parent_stream_type = cls
 
-    def __init__(self, tap: Any, schema: dict | None = None, name: str | None = None) -> None:
+    def __init__(self, tap: Tap, schema: dict | None = None, name: str | None = None) -> None:
         super().__init__(tap, schema=schema if schema is not None else self.load_schema(name or self.name), name=name)
         self._convert = values.build_converter(self.schema)
         self._child_schemas_written = False
@@ -336,7 +337,7 @@ class XeroReportStream(XeroStream):
             state=self.tenant_state(context), save_state=self.write_state_now,
             history_months=settings.report_history_months, reread_months=settings.report_reread_months,
             journals_allowed=journals_allowed,
-            on_journals_refused=lambda: journals.remember_refusal({"tenant_id": tenant_id}),  # type: ignore[union-attr]
+            on_journals_refused=lambda: journals.remember_refusal({"tenant_id": tenant_id}),
             convert=self._convert, logger=self.logger, now=dt.datetime.now(dt.timezone.utc),
         )
         self.client.progress.start(self.name, tenant_id)

@@ -84,7 +84,7 @@ class TransientError(Exception):
 _PAGE_DECODER = msgspec.json.Decoder(float_hook=Decimal)
 
 
-def decode_body(body: bytes) -> Any:
+def decode_body(body: bytes) -> Any:  # noqa: ANN401 - a JSON document: any JSON value
     """A 200 body as Python values, amounts exact; ValueError when it is not (whole) JSON.
 
     The cyclic garbage collector is paused while a page decodes: a 1,000-invoice page allocates some
@@ -144,7 +144,7 @@ def _read_body(response: requests.Response) -> bytes:
         raise TransientError(f"connection broken mid-body ({type(exc).__name__})") from None
 
 
-def _retry_after(headers: requests.structures.CaseInsensitiveDict) -> int | None:
+def _retry_after(headers: Mapping[str, str]) -> int | None:
     try:
         return max(int(float(headers["Retry-After"])), 0)
     except (KeyError, ValueError):
@@ -281,56 +281,22 @@ class XeroClient:
         )
 
     def _get_once(self, tenant_id: str, path: str, params: dict | None, headers: dict | None) -> dict:
-        """One logical attempt: waits out minute 429s and refreshes once on 401; raises TransientError."""
+        """One logical attempt: waits out minute 429s and renews on 401 (bounded); raises TransientError."""
         url = f"{self.api_url}/{path.lstrip('/')}"
-        renewals = 0
-        rate_limited = 0
+        renewals = rate_limited = 0
         while True:
             token = self.authenticator.bearer_token()
-            request_headers = {"Authorization": f"Bearer {token}"}
-            if self.authenticator.sends_tenant_header:
-                request_headers["xero-tenant-id"] = tenant_id
-            if headers:
-                request_headers.update(headers)
-            with self.limits.slot(tenant_id):
-                try:
-                    # stream=True, then the whole body in one read: requests' own ``.content`` reads (and
-                    # gunzips) it 10 KB at a time, a fifth of the CPU of a 1,000-invoice page.
-                    response = self._session().get(
-                        url, params=params, headers=request_headers, timeout=self.timeout, stream=True
-                    )
-                    body = _read_body(response)
-                except (requests.ConnectionError, requests.Timeout) as exc:
-                    raise TransientError(type(exc).__name__) from None
-            self.progress.add_bytes(tenant_id, response.raw.tell() or len(body))
-            self.limits.observe(tenant_id, response.headers)
+            response, body = self._send(tenant_id, url, params, headers, token)
             status = response.status_code
-
             if status == 200:
                 try:
                     return decode_body(body)
                 except ValueError:  # msgspec.DecodeError and json.JSONDecodeError are both ValueErrors
                     raise TransientError("truncated or invalid JSON body") from None
-
             if status == 429:
-                problem = response.headers.get("X-Rate-Limit-Problem", "").lower()
-                retry_after = _retry_after(response.headers)
-                if problem == "day" or (retry_after or 0) > DAY_RETRY_AFTER_THRESHOLD:
-                    raise errors.DayLimitReached(tenant_id, retry_after)
                 rate_limited += 1
-                if rate_limited > self.max_rate_limited:
-                    raise errors.XeroApiError(
-                        f"Xero rate-limited {rate_limited} calls in a row ({problem or 'no reason given'}); "
-                        "another process may be using this app's allowance",
-                        status=429, path=path,
-                    )
-                wait = retry_after if retry_after is not None else 60
-                self.logger.warning(
-                    "Xero %s rate limit for tenant %s: waiting %d s (Retry-After)", problem or "minute", tenant_id, wait
-                )
-                self.limits.pause(tenant_id, wait, app_wide=problem.startswith("app"))
+                self._wait_out_429(tenant_id, path, response.headers, rate_limited)
                 continue
-
             if status == 401:
                 detail = _xero_message(body)
                 if "AuthorizationUnsuccessful" in detail:
@@ -343,11 +309,49 @@ class XeroClient:
                     renewals += 1
                     continue
                 raise self._token_refused(detail, renewals)
-
             if status >= 500 or status == 408:
                 raise TransientError(f"HTTP {status}: {errors.redact(_xero_message(body))[:200]}")
-
             raise self._api_error(status, tenant_id, path, body)
+
+    def _send(self, tenant_id: str, url: str, params: dict | None, headers: dict | None,
+              token: str) -> tuple[requests.Response, bytes]:
+        """One request within the tenant's allowance: (response, its whole decompressed body)."""
+        request_headers = {"Authorization": f"Bearer {token}"}
+        if self.authenticator.sends_tenant_header:
+            request_headers["xero-tenant-id"] = tenant_id
+        if headers:
+            request_headers.update(headers)
+        with self.limits.slot(tenant_id):
+            try:
+                # stream=True, then the whole body in one read: requests' own ``.content`` reads (and
+                # gunzips) it 10 KB at a time, a fifth of the CPU of a 1,000-invoice page.
+                response = self._session().get(
+                    url, params=params, headers=request_headers, timeout=self.timeout, stream=True
+                )
+                body = _read_body(response)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise TransientError(type(exc).__name__) from None
+        self.progress.add_bytes(tenant_id, response.raw.tell() or len(body))
+        self.limits.observe(tenant_id, response.headers)
+        return response, body
+
+    def _wait_out_429(self, tenant_id: str, path: str, headers: Mapping[str, str], rate_limited: int) -> None:
+        """A 429: the day limit ends the tenant's run; a minute or app limit is waited out (bounded)."""
+        problem = headers.get("X-Rate-Limit-Problem", "").lower()
+        retry_after = _retry_after(headers)
+        if problem == "day" or (retry_after or 0) > DAY_RETRY_AFTER_THRESHOLD:
+            raise errors.DayLimitReached(tenant_id, retry_after)
+        if rate_limited > self.max_rate_limited:
+            raise errors.XeroApiError(
+                f"Xero rate-limited {rate_limited} calls in a row ({problem or 'no reason given'}); "
+                "another process may be using this app's allowance",
+                status=429, path=path,
+            )
+        wait = retry_after if retry_after is not None else 60
+        self.logger.warning(
+            "Xero %s rate limit for tenant %s: waiting %d s (Retry-After)", problem or "minute", tenant_id, wait
+        )
+        self.limits.pause(tenant_id, wait, app_wide=problem.startswith("app"))
 
     @staticmethod
     def _token_refused(detail: str, renewals: int) -> errors.AuthError:

@@ -97,7 +97,7 @@ class XeroWriter(MsgSpecWriter):
         if message.__class__ is dict:  # a ready message (record_message): the hot path
             encoder.encode_into(message, pending, len(pending))
             pending += _NEWLINE
-            if message["type"] != "RECORD" or len(pending) >= FLUSH_BYTES:  # type: ignore[index]
+            if message["type"] != "RECORD" or len(pending) >= FLUSH_BYTES:
                 self.flush()
             return
         encoder.encode_into(message_dict(message), pending, len(pending))

@@ -5,7 +5,8 @@ Paging kinds (``endpoints.Paging``):
 - PAGE_SIZE: ``page=N&pageSize=M``; PAGE: ``page=N`` (100 a page). When the first response carries
   ``pagination`` (``pageCount``), the remaining pages are fetched AHEAD, concurrently, by
   ``ordered_lookahead``: at most ``max_ahead`` pages are in flight or waiting at any time (bounded memory:
-  ``pages_ahead`` keeps them within RECORDS_AHEAD records), and they are yielded strictly in page order. If later responses report more pages (records added while
+  ``pages_ahead`` keeps them within RECORDS_AHEAD records), and they are yielded strictly in page order. If
+  later responses report more pages (records added while
   paging), those are fetched too. Without ``pagination``, pages are fetched one by one until a short page.
 - OFFSET (Journals): ``offset=<last JournalNumber seen>``, one call after another until a short call.
 - NONE: one call.
@@ -18,6 +19,7 @@ counts the distinct ids served against Xero's ``itemCount``. See client.py for w
 from __future__ import annotations
 
 import collections
+import contextlib
 import queue
 from array import array
 import threading
@@ -124,29 +126,36 @@ def iter_pages(
     """Every page of one query, in order. ``fetch_body(extra_params)`` makes one call."""
     if paging is Paging.NONE:
         yield page_from_body(1, fetch_body({}), envelope_key)
-        return
+    elif paging is Paging.OFFSET:
+        yield from _offset_pages(fetch_body, envelope_key, offset_field, start_offset)
+    else:
+        yield from _numbered_pages(fetch_body, paging, envelope_key, page_size, executor, max_ahead)
 
-    if paging is Paging.OFFSET:
-        offset = start_offset
-        number = 1
-        while True:
-            page = page_from_body(number, fetch_body({"offset": offset}), envelope_key)
-            yield page
-            if len(page.records) < FIXED_PAGE_SIZE or not page.records:
-                return
-            last = page.records[-1].get(offset_field)
-            if last is None or last <= offset:
-                return  # no progress possible: stop rather than loop
-            offset = last
-            number += 1
 
+def _offset_pages(fetch_body: FetchBody, envelope_key: str, offset_field: str, offset: int) -> Iterator[Page]:
+    """Journals: ``offset`` = the last number seen, one call after another until a short call."""
+    number = 1
+    while True:
+        page = page_from_body(number, fetch_body({"offset": offset}), envelope_key)
+        yield page
+        if len(page.records) < FIXED_PAGE_SIZE or not page.records:
+            return
+        last = page.records[-1].get(offset_field)
+        if last is None or last <= offset:
+            return  # no progress possible: stop rather than loop
+        offset = last
+        number += 1
+
+
+def _numbered_pages(
+    fetch_body: FetchBody, paging: Paging, envelope_key: str, page_size: int, executor: Executor, max_ahead: int
+) -> Iterator[Page]:
+    """``page`` (and ``pageSize``): the first page, then the others fetched ahead when Xero says how many."""
     per_page = page_size if paging is Paging.PAGE_SIZE else FIXED_PAGE_SIZE
 
-    def params(number: int) -> dict:
-        return {"page": number, "pageSize": per_page} if paging is Paging.PAGE_SIZE else {"page": number}
-
     def fetch_page(number: int) -> Page:
-        return page_from_body(number, fetch_body(params(number)), envelope_key)
+        params = {"page": number, "pageSize": per_page} if paging is Paging.PAGE_SIZE else {"page": number}
+        return page_from_body(number, fetch_body(params), envelope_key)
 
     first = fetch_page(1)
     yield first
@@ -157,7 +166,6 @@ def iter_pages(
             page = fetch_page(page.number + 1)
             yield page
         return
-
     known = first.page_count
     next_number = 2
     while next_number <= known:
@@ -204,10 +212,8 @@ class Prefetch(Iterator[T]):
         finally:
             close = getattr(source, "close", None)
             if close is not None and self._stopped.is_set():
-                try:
+                with contextlib.suppress(Exception):  # a generator closing after being abandoned
                     close()
-                except Exception:  # noqa: S110 - a generator closing after being abandoned
-                    pass
         self._put(("done", self._DONE))
 
     def __next__(self) -> T:

@@ -25,7 +25,8 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 from tap_xero.endpoints import PeriodColumns, Report
 
@@ -92,7 +93,7 @@ def value_columns(report: dict) -> int:
     return len(_header_titles(report.get("Rows") or []))
 
 
-def parse_amount(text: Any) -> Decimal | None:
+def parse_amount(text: object) -> Decimal | None:
     """A report cell's text as an exact number; None when empty or not a number (e.g. '12%')."""
     if text is None:
         return None

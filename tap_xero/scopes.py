@@ -20,7 +20,7 @@ from tap_xero.errors import ScopeError
 _SEPARATORS = re.compile(r"[\s,]+")
 
 
-def parse_scopes(value: Any) -> frozenset[str] | None:
+def parse_scopes(value: object) -> frozenset[str] | None:
     """A scope setting or JWT claim (space/comma-separated string or list) as a set; None when absent."""
     if value is None or value == "" or value == []:
         return None
@@ -56,15 +56,16 @@ def describe_scopes(scopes: tuple[str, ...]) -> str:
     return f"{first} (or one of: {', '.join(others)})" if others else first
 
 
-def stream_scopes(stream: Any) -> tuple[str, ...]:
+def stream_scopes(stream: object) -> tuple[str, ...]:
     """The scopes a stream needs: its own ``required_scopes`` if it declares some, else those of its
     endpoint, of its report, or (a child table) of its parent stream."""
     declared = getattr(stream, "required_scopes", None)
     if declared is None:
         source = getattr(stream, "endpoint", None) or getattr(stream, "report", None)
         declared = getattr(source, "scopes", None)
-    if declared is None and getattr(stream, "parent_stream_type", None) is not None:
-        return stream_scopes(stream.parent_stream_type)
+    parent = getattr(stream, "parent_stream_type", None)
+    if declared is None and parent is not None:
+        return stream_scopes(parent)
     return tuple(declared or ())
 
 

@@ -43,8 +43,8 @@ DEFAULT_REPORT_HISTORY_MONTHS = 24
 DEFAULT_REPORT_REREAD_MONTHS = 3
 MAX_REPORT_MONTHS = 600
 
-MODE_ACCESS_TOKEN = "access_token"
-MODE_REFRESH_TOKEN = "refresh_token"
+MODE_ACCESS_TOKEN = "access_token"  # noqa: S105 - the name of a mode, not a secret
+MODE_REFRESH_TOKEN = "refresh_token"  # noqa: S105 - the name of a mode, not a secret
 MODE_CLIENT_CREDENTIALS = "client_credentials"
 
 UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -117,7 +117,8 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
     ),
     th.Property(
         "webhook_key", th.StringType, secret=True,
-        description=("Xero webhook signing key: verifies the triggers of platform webhook runs (PAN_CTX_RUN_MODE=webhook). "
+        description=("Xero webhook signing key: verifies the triggers of platform webhook runs "
+                     "(PAN_CTX_RUN_MODE=webhook). "
                      "Env: PAN_SEC_XERO_WEBHOOK_KEY. The receiver takes its own --webhook-key."),
     ),
     th.Property(
@@ -249,7 +250,7 @@ def describe_setting(setting: str, origins: Mapping[str, str]) -> str:
     return f"{setting} (from {origins[setting]})" if setting in origins else setting
 
 
-def parse_datetime(value: Any) -> dt.datetime | None:
+def parse_datetime(value: object) -> dt.datetime | None:
     """An RFC 3339 date or date-time as an aware UTC datetime; None if it is not one."""
     if isinstance(value, dt.datetime):
         moment = value
@@ -321,6 +322,38 @@ def default_token_store_path(client_id: str | None) -> str:
     return os.path.join(state_home, "tap-xero", f"{app}.json")
 
 
+def _expires_in_setting(config: Mapping[str, Any], origins: Mapping[str, str]) -> int | None:
+    if config.get("expires_in") in (None, ""):
+        return None
+    try:
+        return _int_setting(config, "expires_in", 0, 0, None)
+    except ConfigError:
+        raise ConfigError(
+            describe_setting("expires_in", origins), f"{config['expires_in']!r} is not a number of seconds",
+            "give the seconds the access token stays valid, e.g. 1800",
+        ) from None
+
+
+def _datetime_setting(config: Mapping[str, Any], name: str, fix: str, problem: str) -> dt.datetime | None:
+    if config.get(name) in (None, ""):
+        return None
+    moment = parse_datetime(config[name])
+    if moment is None:
+        raise ConfigError(name, f"{config[name]!r} {problem}", fix)
+    return moment
+
+
+def _timeout_setting(config: Mapping[str, Any]) -> float:
+    raw = config.get("request_timeout", 60)
+    if raw is None:
+        return 60.0
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not raw > 0:
+        raise ConfigError(
+            "request_timeout", f"{raw!r} is not a positive number of seconds", "set request_timeout to e.g. 60",
+        )
+    return float(raw)
+
+
 @dataclass(frozen=True)
 class XeroSettings:
     """Validated, typed settings. Build with ``from_config``."""
@@ -369,31 +402,15 @@ class XeroSettings:
                 raise ConfigError(name, "is not a string", f"set {name} to a string")
             return value.strip() or None
 
-        expires_in = None
-        if config.get("expires_in") not in (None, ""):
-            try:
-                expires_in = _int_setting(config, "expires_in", 0, 0, None)
-            except ConfigError:
-                raise ConfigError(
-                    describe_setting("expires_in", origins), f"{config['expires_in']!r} is not a number of seconds",
-                    "give the seconds the access token stays valid, e.g. 1800",
-                ) from None
-        expires_at = None
-        if config.get("access_token_expires_at") not in (None, ""):
-            expires_at = parse_datetime(config["access_token_expires_at"])
-            if expires_at is None:
-                raise ConfigError(
-                    "access_token_expires_at", f"{config['access_token_expires_at']!r} is not an RFC 3339 time",
-                    "write it like 2026-11-24T09:30:00Z, or use expires_in (seconds) instead",
-                )
-        start_date = None
-        if config.get("start_date") not in (None, ""):
-            start_date = parse_datetime(config["start_date"])
-            if start_date is None:
-                raise ConfigError(
-                    "start_date", f"{config['start_date']!r} is not a date",
-                    "write it as an RFC 3339 date or date-time, e.g. 2024-01-01 or 2024-01-01T00:00:00Z",
-                )
+        expires_in = _expires_in_setting(config, origins)
+        expires_at = _datetime_setting(
+            config, "access_token_expires_at",
+            "write it like 2026-11-24T09:30:00Z, or use expires_in (seconds) instead", "is not an RFC 3339 time",
+        )
+        start_date = _datetime_setting(
+            config, "start_date",
+            "write it as an RFC 3339 date or date-time, e.g. 2024-01-01 or 2024-01-01T00:00:00Z", "is not a date",
+        )
         try:
             scopes = parse_scopes(config.get("scopes"))
         except ValueError:
@@ -401,18 +418,7 @@ class XeroSettings:
                 describe_setting("scopes", origins), "is neither a space-separated string nor a list",
                 'write scopes like "offline_access accounting.transactions.read"',
             ) from None
-        timeout_raw = config.get("request_timeout", 60)
-        try:
-            if timeout_raw is None:
-                timeout_raw = 60
-            if isinstance(timeout_raw, bool) or not isinstance(timeout_raw, (int, float)) or not timeout_raw > 0:
-                raise ValueError
-            request_timeout = float(timeout_raw)
-        except ValueError:
-            raise ConfigError(
-                "request_timeout", f"{timeout_raw!r} is not a positive number of seconds",
-                "set request_timeout to e.g. 60",
-            ) from None
+        request_timeout = _timeout_setting(config)
 
         client_id = text("client_id")
         store_path = text("token_store_path")

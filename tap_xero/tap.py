@@ -95,7 +95,7 @@ class TapXero(CompatTap):
         parse_env_config: bool = False,
         validate_config: bool = True,
         environ: Mapping[str, str] | None = None,
-        **kwargs: Any,
+        **kwargs: Any,  # noqa: ANN401 - passed on to the SDK's Tap
     ) -> None:
         explicit = self._read_config(config)
         if parse_env_config:

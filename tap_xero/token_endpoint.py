@@ -26,8 +26,9 @@ from tap_xero.settings import MODE_CLIENT_CREDENTIALS, MODE_REFRESH_TOKEN, XeroS
 
 DEFAULT_TOKEN_LIFETIME = 1800  # Xero access tokens live 30 minutes when the response does not say
 TOKEN_REQUEST_ATTEMPTS = 3
+# Advice, not a secret (the linter's S105 reads "token" in the name).
 REFRESH_TOKEN_LIFETIME_NOTE = (
-    "Xero refresh tokens expire after 60 days without use, die when the connection is revoked, and an "
+    "Xero refresh tokens expire after 60 days without use, die when the connection is revoked, and an "  # noqa: S105
     "old one stops working 30 minutes after it has been rotated"
 )
 

@@ -33,11 +33,13 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from tap_xero.webhooks.payload import PayloadError, parse_payload
 from tap_xero.webhooks.queue import EventQueue
 from tap_xero.webhooks.signature import SIGNATURE_HEADER, verify
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +182,7 @@ class WebhookApp:
         await _respond(send, status, message.encode("utf-8"), "text/plain; charset=utf-8", close=True)
         return status
 
-    async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+    async def _in_thread(self, function: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
 

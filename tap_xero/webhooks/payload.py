@@ -107,7 +107,7 @@ def parse_payload(body: bytes) -> list[dict[str, Any]]:
     return document["events"]
 
 
-def event_problem(event: Any) -> str | None:
+def event_problem(event: object) -> str | None:
     """Why one stored event is not valid (as if it came in a delivery of its own), or None."""
     try:
         _check_structure(event, depth=3)
@@ -134,7 +134,7 @@ def build_payload(events: Sequence[dict[str, Any]], first_sequence: int = 1) -> 
     return json.dumps(document, separators=(",", ":")).encode("utf-8")
 
 
-def _refuse_constant(name: str) -> Any:
+def _refuse_constant(name: str) -> Any:  # noqa: ANN401 - json's parse_constant hook returns a JSON value
     raise PayloadError(f"body is not strict JSON ({name})")
 
 
@@ -145,7 +145,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _check_structure(document: Any, depth: int = 1) -> None:
+def _check_structure(document: object, depth: int = 1) -> None:
     """Depth and surrogates, without recursion (an attacker chooses the depth)."""
     stack: list[tuple[Any, int, str]] = [(document, depth, "body")]
     while stack:
@@ -165,7 +165,7 @@ def _check_structure(document: Any, depth: int = 1) -> None:
             stack.extend((item, level + 1, f"{where}[{index}]") for index, item in enumerate(value))
 
 
-def _first_schema_problem(document: Any) -> str | None:
+def _first_schema_problem(document: object) -> str | None:
     errors = sorted(_validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
     return _describe(errors[0]) if errors else None
 

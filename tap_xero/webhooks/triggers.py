@@ -36,7 +36,7 @@ def is_webhook_run(environ: Mapping[str, str] | None = None) -> bool:
     return environ.get(RUN_MODE_VAR, "").strip().lower() == WEBHOOK_RUN_MODE
 
 
-def _header(headers: Any, name: str) -> str | None:
+def _header(headers: object, name: str) -> str | None:
     """A header from a dict (any case) or a list of [name, value] pairs."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers if isinstance(headers, list) else []
     for pair in pairs:
@@ -46,7 +46,7 @@ def _header(headers: Any, name: str) -> str | None:
     return None
 
 
-def _candidate_bodies(payload: Any) -> list[bytes]:
+def _candidate_bodies(payload: object) -> list[bytes]:
     if isinstance(payload, str):
         return [payload.encode("utf-8")]
     if isinstance(payload, (bytes, bytearray)):
@@ -56,6 +56,13 @@ def _candidate_bodies(payload: Any) -> list[bytes]:
 
 def verified_trigger_events(triggers_json: str | None, key: str) -> list[dict[str, Any]]:
     """Every event of every trigger, after checking each trigger's signature with ``key``."""
+    events: list[dict[str, Any]] = []
+    for index, trigger in enumerate(_triggers(triggers_json), 1):
+        events.extend(_trigger_events(index, trigger, key))
+    return events
+
+
+def _triggers(triggers_json: str | None) -> list[object]:
     if not triggers_json or not triggers_json.strip():
         raise ConfigError(TRIGGERS_VAR, "a webhook run was started without triggers",
                           "the platform must pass the deliveries as a JSON array in PAN_CTX_RUN_TRIGGERS")
@@ -67,33 +74,35 @@ def verified_trigger_events(triggers_json: str | None, key: str) -> list[dict[st
         triggers = [triggers]
     if not isinstance(triggers, list):
         raise ConfigError(TRIGGERS_VAR, "is not a JSON array", "pass a JSON array of {payload, headers} triggers")
-    events: list[dict[str, Any]] = []
-    for index, trigger in enumerate(triggers, 1):
-        if not isinstance(trigger, dict):
-            raise WebhookTriggerError(f"Webhook trigger {index} is not an object with payload and headers")
-        payload = next((trigger[k] for k in _PAYLOAD_KEYS if k in trigger), None)
-        signature = _header(trigger.get("headers") or {}, SIGNATURE_HEADER)
-        if payload is None:
-            raise WebhookTriggerError(f"Webhook trigger {index} has no payload")
-        if not signature:
-            raise WebhookTriggerError(
-                f"Webhook trigger {index} has no {SIGNATURE_HEADER} header: refusing an unsigned delivery"
-            )
-        body = next((b for b in _candidate_bodies(payload) if verify(b, signature, key)), None)
-        if body is None:
-            hint = "" if isinstance(payload, str) else (
-                " (the payload was passed parsed, not as the raw body Xero signed; pass the raw body)"
-            )
-            raise WebhookTriggerError(
-                f"Webhook trigger {index}: {SIGNATURE_HEADER} does not match the webhook key{hint}. "
-                "The delivery is not from Xero, or the configured webhook key is not this app's: "
-                "check PAN_SEC_XERO_WEBHOOK_KEY"
-            )
-        try:
-            events.extend(parse_payload(body))
-        except PayloadError as exc:
-            raise WebhookTriggerError(f"Webhook trigger {index} is not a Xero webhook payload: {exc}") from None
-    return events
+    return triggers
+
+
+def _trigger_events(index: int, trigger: object, key: str) -> list[dict[str, Any]]:
+    """The events of trigger number ``index``, once its signature is verified."""
+    if not isinstance(trigger, dict):
+        raise WebhookTriggerError(f"Webhook trigger {index} is not an object with payload and headers")
+    payload = next((trigger[k] for k in _PAYLOAD_KEYS if k in trigger), None)
+    signature = _header(trigger.get("headers") or {}, SIGNATURE_HEADER)
+    if payload is None:
+        raise WebhookTriggerError(f"Webhook trigger {index} has no payload")
+    if not signature:
+        raise WebhookTriggerError(
+            f"Webhook trigger {index} has no {SIGNATURE_HEADER} header: refusing an unsigned delivery"
+        )
+    body = next((b for b in _candidate_bodies(payload) if verify(b, signature, key)), None)
+    if body is None:
+        hint = "" if isinstance(payload, str) else (
+            " (the payload was passed parsed, not as the raw body Xero signed; pass the raw body)"
+        )
+        raise WebhookTriggerError(
+            f"Webhook trigger {index}: {SIGNATURE_HEADER} does not match the webhook key{hint}. "
+            "The delivery is not from Xero, or the configured webhook key is not this app's: "
+            "check PAN_SEC_XERO_WEBHOOK_KEY"
+        )
+    try:
+        return parse_payload(body)
+    except PayloadError as exc:
+        raise WebhookTriggerError(f"Webhook trigger {index} is not a Xero webhook payload: {exc}") from None
 
 
 def webhook_run_events(webhook_key: str | None, environ: Mapping[str, str] | None = None) -> list[dict[str, Any]]:

@@ -89,7 +89,8 @@ class FakeXero:
         body[key] = records
         if self.on_page_served:
             self.on_page_served(request, records)
-        return 200, {"X-DayLimit-Remaining": "4000", "X-MinLimit-Remaining": "59"}, simplejson.dumps(body, use_decimal=True)
+        limits = {"X-DayLimit-Remaining": "4000", "X-MinLimit-Remaining": "59"}
+        return 200, limits, simplejson.dumps(body, use_decimal=True)
 
 
 def _moment(value: str) -> datetime:
@@ -148,8 +149,8 @@ def test_invoices_query_values_children_and_state(fake):
 
     lines = records(messages, "invoice_line_items")
     assert len(lines) == 500
-    assert lines[0] == {"LineItemID": "li-0-0", "LineAmount": Decimal("0.10"), "Quantity": Decimal("1.0000"), "tenant_id": T1,
-                        "InvoiceID": "inv-00000", "line_number": 1}
+    assert lines[0] == {"LineItemID": "li-0-0", "LineAmount": Decimal("0.10"), "Quantity": Decimal("1.0000"),
+                        "tenant_id": T1, "InvoiceID": "inv-00000", "line_number": 1}
     assert sum(1 for m in messages if m["type"] == "SCHEMA" and m["stream"] == "invoice_line_items") == 1
 
     calls = invoices_requests(fake)
@@ -378,7 +379,7 @@ def test_a_call_budget_stops_cleanly_and_the_next_run_resumes_with_nothing_lost(
 
 def test_tenants_are_read_in_parallel_and_written_in_order(fake):
     tenants = [f"{n}{n}{n}{n}{n}{n}{n}{n}-0000-0000-0000-000000000000" for n in range(1, 5)]
-    for index, tenant in enumerate(tenants):
+    for tenant in tenants:
         fake.put(tenant, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(300)])
     serve = fake.stub.handler
 
@@ -399,7 +400,8 @@ def test_tenants_are_read_in_parallel_and_written_in_order(fake):
 
 def test_deselected_fields_are_dropped_and_the_rest_kept(fake):
     fake.put(T1, "Invoices", [dict(invoice(1, BASE), BrandNewXeroField="kept", Reference="PO-1")])
-    tap_config = {"access_token": "t", "tenant_ids": [T1], "api_url": fake.stub.url, "scopes": "accounting.transactions"}
+    tap_config = {"access_token": "t", "tenant_ids": [T1], "api_url": fake.stub.url,
+                  "scopes": "accounting.transactions"}
     catalog = TapXero(config=tap_config).catalog_dict
     for entry in catalog["streams"]:
         for item in entry["metadata"]:
@@ -558,7 +560,7 @@ def test_a_resume_with_nothing_changed_reads_no_window_again(fake):
     fake.stub.requests.clear()
     resumed, error, _ = run_tap(fake, {"invoices"}, state=states(before_kill)[-1], page_size=100)
     assert error is None
-    got = {r["InvoiceID"] for r in records(before_kill, "invoices")} | {r["InvoiceID"] for r in records(resumed, "invoices")}
+    got = {r["InvoiceID"] for run in (before_kill, resumed) for r in records(run, "invoices")}
     assert got == {f"inv-{n:05d}" for n in range(500)}
     assert len(records(resumed, "invoices")) <= 301  # pages 3-5 and the bookmark's second, not the window
     assert READ_MARKER not in partition(states(resumed)[-1], "invoices")

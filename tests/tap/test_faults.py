@@ -313,7 +313,8 @@ def kill_and_resume(sb, tmp_path, kill_after_states: int) -> list[list[dict]]:
                 item["metadata"]["selected"] = entry["tap_stream_id"] in STREAMS
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
     tap = str(Path(sys.executable).parent / "tap-xero")
-    process = subprocess.Popen([tap, "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")],
+    process = subprocess.Popen([tap, "--config", str(tmp_path / "config.json"),
+                                "--catalog", str(tmp_path / "catalog.json")],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     first: list[dict] = []
     seen_states = 0

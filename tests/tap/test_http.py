@@ -225,9 +225,8 @@ def test_400_carries_xeros_validation_messages():
         "ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
         "Elements": [{"ValidationErrors": [{"Message": "Invoice not of valid status for modification"}]}],
     }
-    with StubXero(sequence((400, {}, body))) as stub:
-        with pytest.raises(errors.XeroApiError) as raised:
-            make_client(stub).get_json(TENANT, "Invoices")
+    with StubXero(sequence((400, {}, body))) as stub, pytest.raises(errors.XeroApiError) as raised:
+        make_client(stub).get_json(TENANT, "Invoices")
     text = str(raised.value)
     assert "A validation exception occurred" in text
     assert "Invoice not of valid status for modification" in text
@@ -236,9 +235,8 @@ def test_400_carries_xeros_validation_messages():
 
 @pytest.mark.parametrize(("status", "words"), [(403, "not connected"), (404, "no such"), (410, "retired")])
 def test_client_errors_are_clear_and_not_retried(status, words):
-    with StubXero(sequence((status, {}, {"Title": "x"}))) as stub:
-        with pytest.raises(errors.XeroApiError) as raised:
-            make_client(stub).get_json(TENANT, "Receipts")
+    with StubXero(sequence((status, {}, {"Title": "x"}))) as stub, pytest.raises(errors.XeroApiError) as raised:
+        make_client(stub).get_json(TENANT, "Receipts")
     assert raised.value.status == status and words in str(raised.value)
     assert len(stub.requests) == 1
 
@@ -253,9 +251,8 @@ def test_minute_429_waits_retry_after_then_succeeds():
 
 def test_day_429_raises_day_limit_with_retry_after():
     limited = (429, {"Retry-After": "43200", "X-Rate-Limit-Problem": "day"}, "")
-    with StubXero(sequence(limited)) as stub:
-        with pytest.raises(errors.DayLimitReached) as raised:
-            make_client(stub).get_json(TENANT, "Invoices")
+    with StubXero(sequence(limited)) as stub, pytest.raises(errors.DayLimitReached) as raised:
+        make_client(stub).get_json(TENANT, "Invoices")
     assert raised.value.retry_after_seconds == 43200
     assert raised.value.exit_code == errors.EXIT_DAY_LIMIT
     assert len(stub.requests) == 1

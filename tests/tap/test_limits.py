@@ -30,7 +30,7 @@ def test_sliding_window_keeps_calls_per_window():
     window = RateWindow(3, None, window_seconds=WINDOW)
     times = start_times(window, 6)
     assert times[2] - times[0] < WINDOW / 2  # the first three go at once
-    for earlier, later in zip(times, times[3:]):
+    for earlier, later in zip(times, times[3:], strict=False):
         assert later - earlier >= WINDOW * 0.95  # never four in one window
 
 

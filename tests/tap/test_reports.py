@@ -45,7 +45,8 @@ BALANCE_SHEET = {
             "RowType": "Section",
             "Title": "Bank",
             "Rows": [
-                {"RowType": "Row", "Cells": [cell("Checking", CHECKING), cell("1234.56", CHECKING), cell("-20.10", CHECKING)]},
+                {"RowType": "Row",
+                 "Cells": [cell("Checking", CHECKING), cell("1234.56", CHECKING), cell("-20.10", CHECKING)]},
                 {"RowType": "Row", "Cells": [cell("Savings", SAVINGS), cell("0.1", SAVINGS), cell("", SAVINGS)]},
                 {"RowType": "SummaryRow", "Cells": [cell("Total Bank"), cell("1234.66"), cell("-20.10")]},
             ],
@@ -89,8 +90,10 @@ def test_one_row_per_line_with_exact_numbers_and_stable_keys() -> None:
 
 
 def test_primary_key_is_unique_and_rows_fit_the_declared_schema() -> None:
-    rows = flatten_report(BALANCE_SHEET, tenant_id="t1", report_name="BalanceSheet", period=NOV, tracking_option="North")
-    keys = {(r["tenant_id"], r["report_name"], r["period_start"], r["section"], r["line_key"], r["tracking_option"]) for r in rows}
+    rows = flatten_report(BALANCE_SHEET, tenant_id="t1", report_name="BalanceSheet", period=NOV,
+                          tracking_option="North")
+    key = ("tenant_id", "report_name", "period_start", "section", "line_key", "tracking_option")
+    keys = {tuple(r[k] for k in key) for r in rows}
     assert len(keys) == len(rows)
     as_json = json.loads(json.dumps(rows, default=lambda d: float(d) if isinstance(d, Decimal) else str(d)))
     as_json = [{**r, "report_updated_utc": "2026-11-24T00:00:00Z"} for r in as_json]
@@ -109,7 +112,8 @@ def test_bank_summary_account_attribute_and_nested_sections() -> None:
                 "Title": "Accounts",
                 "Rows": [
                     {"RowType": "Section", "Title": "", "Rows": [
-                        {"RowType": "Row", "Cells": [cell("Big City Bank", CHECKING, "accountID"), cell("10.00"), cell("12%")]},
+                        {"RowType": "Row",
+                         "Cells": [cell("Big City Bank", CHECKING, "accountID"), cell("10.00"), cell("12%")]},
                     ]},
                     {"RowType": "Section", "Title": "Income", "Rows": [
                         {"RowType": "Row", "Cells": [cell("Sales", SALES), cell("5")]},
@@ -124,7 +128,8 @@ def test_bank_summary_account_attribute_and_nested_sections() -> None:
 
 
 def test_a_report_without_rows_gives_no_rows() -> None:
-    assert flatten_report({"ReportID": "TrialBalance", "Rows": []}, tenant_id="t", report_name="TrialBalance", period=NOV) == []
+    empty = {"ReportID": "TrialBalance", "Rows": []}
+    assert flatten_report(empty, tenant_id="t", report_name="TrialBalance", period=NOV) == []
 
 
 def test_monthly_periods_cover_whole_months_from_start_to_now() -> None:
@@ -135,7 +140,8 @@ def test_monthly_periods_cover_whole_months_from_start_to_now() -> None:
         Period(dt.date(2026, 1, 1), dt.date(2026, 1, 31)),
         Period(dt.date(2026, 2, 1), dt.date(2026, 2, 28)),
     ]
-    assert monthly_periods(dt.date(2024, 2, 29), dt.date(2024, 2, 29)) == [Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))]
+    leap = [Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))]
+    assert monthly_periods(dt.date(2024, 2, 29), dt.date(2024, 2, 29)) == leap
     assert monthly_periods(dt.date(2027, 1, 1), dt.date(2026, 12, 31)) == []
 
 

@@ -34,10 +34,10 @@ TENANT = "7f3e1b2a-9c4d-4e5f-8a6b-1c2d3e4f5a6b"
 
 def test_schema_has_every_setting_each_described_and_secrets_flagged():
     properties = CONFIG_SCHEMA["properties"]
-    assert ALL_SETTINGS <= set(properties)
+    assert set(properties) >= ALL_SETTINGS
     for name in ALL_SETTINGS:
         assert len(properties[name].get("description", "")) > 20, name
-    assert SECRET_SETTINGS == {"client_secret", "refresh_token", "access_token", "webhook_key"}
+    assert {"client_secret", "refresh_token", "access_token", "webhook_key"} == SECRET_SETTINGS
     for name in SECRET_SETTINGS:
         assert properties[name]["writeOnly"] is True
 

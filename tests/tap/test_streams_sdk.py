@@ -39,7 +39,8 @@ def _change_one_record_of_each_incremental_collection() -> None:
                 _SANDBOX.mutate(tenant, endpoint.envelope_key, "touch", str(first[endpoint.id_field]))
         _SANDBOX.mutate(tenant, "BankTransfers", "create", None, {})
         # Voiding a payment posts a reversing journal (with lines) after start_date.
-        payment = next(p for p in _SANDBOX.store.list(tenant, "Payments", Query()).records if p["Status"] == "AUTHORISED")
+        payments = _SANDBOX.store.list(tenant, "Payments", Query()).records
+        payment = next(p for p in payments if p["Status"] == "AUTHORISED")
         _SANDBOX.mutate(tenant, "Payments", "void", str(payment["PaymentID"]))
 
 

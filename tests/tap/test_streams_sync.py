@@ -355,7 +355,9 @@ def test_second_run_returns_exactly_the_changed_records(sb: Sandbox, tmp_path: P
 
 
 def _converted(value):
-    return value if not isinstance(value, str) else expected_datetime(value).isoformat() if MS_DATE.match(value) else value
+    if isinstance(value, str) and MS_DATE.match(value):
+        return expected_datetime(value).isoformat()
+    return value
 
 
 def _after(value, bookmark) -> bool:

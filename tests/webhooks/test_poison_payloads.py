@@ -11,7 +11,7 @@ import pytest
 from tap_xero.webhooks.payload import build_payload
 from tap_xero.webhooks.queue import EventQueue
 
-from .helpers import TEST_KEY, make_event, post
+from .helpers import make_event, post
 
 
 def stored(queue_path) -> list[dict]:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tap_xero.client import XeroStream
 from tap_xero.sync.read_state import READ_MARKER
 from tap_xero.sandbox import Sandbox, SandboxConfig
 from tap_xero.tap import TapXero
