@@ -1,9 +1,14 @@
-"""A tiny programmable HTTP server on 127.0.0.1 for the client's unit tests (real sockets, no mocks).
+"""The unit fake of Xero: a tiny programmable HTTP server on 127.0.0.1 (real sockets, no mocks).
 
     with StubXero(handler) as stub:      # handler(request: StubRequest) -> (status, headers, body)
         stub.url                          # http://127.0.0.1:<port>
         stub.requests                     # every request served, in arrival order
         stub.max_in_flight                # the most requests it was serving at once
+
+Every test that can runs against the sandbox (the fake of Xero for everything else). This one is for what the
+sandbox cannot serve: a byte-exact answer at an exact call (a body cut short, a connection dropped, a 429 with
+given headers, a 401 detail, a slow answer) for http.py's tests, and hand-made collections
+(``CollectionsHandler``) for the stream mechanics' tests.
 """
 
 from __future__ import annotations
@@ -11,10 +16,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import simplejson
 
 
 @dataclass
@@ -26,6 +34,12 @@ class StubRequest:
 
 
 Reply = tuple[int, dict[str, str], bytes | str | dict]
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def ms(moment: datetime) -> str:
+    """A moment as Xero's ``/Date(ms+0000)/``."""
+    return f"/Date({int((moment - EPOCH) / timedelta(milliseconds=1))}+0000)/"
 
 
 class StubAuth:
@@ -125,3 +139,63 @@ class StubXero:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class CollectionsHandler:
+    """A StubXero handler serving hand-made collections per tenant with Xero's paging, order and If-Modified-Since.
+
+    The one unit fake of Xero's data (besides the sandbox, which every other test uses). Tests use it where the
+    sandbox cannot reproduce the case: records whose values they write themselves (timestamps to the
+    millisecond, many records in one second), an edit made between two given page reads of one query
+    (``on_page_served``), a status for one path (``status_for``), or an answer replaced at an exact call.
+    """
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, str], list[dict]] = {}
+        self.on_page_served = None  # callback(request, page) after a page is built
+        self.status_for: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def put(self, tenant: str, key: str, records: list[dict]) -> None:
+        self.data[(tenant, key)] = records
+
+    def touch(self, tenant: str, key: str, record_id_field: str, record_id: str, when: datetime) -> None:
+        with self.lock:
+            for record in self.data[(tenant, key)]:
+                if record[record_id_field] == record_id:
+                    record["UpdatedDateUTC"] = ms(when)
+
+    def __call__(self, request: StubRequest):
+        key = request.path
+        if key in self.status_for:
+            return self.status_for[key], {}, {"Title": "Gone"}
+        tenant = request.headers.get("xero-tenant-id")
+        with self.lock:
+            records = [dict(r) for r in self.data.get((tenant, key), [])]
+        ims = request.headers.get("if-modified-since")
+        if ims:
+            since = datetime.fromisoformat(ims.replace("Z", "+00:00")).astimezone(timezone.utc)
+            records = [r for r in records if _moment(r["UpdatedDateUTC"]) >= since]
+        if "order" in request.query:
+            field = request.query["order"].split()[0]
+            records.sort(key=lambda r: (_moment(r[field]), r.get("InvoiceID", "")))
+        if "offset" in request.query:
+            offset = int(request.query["offset"])
+            records = [r for r in records if r["JournalNumber"] > offset][:100]
+            return 200, {}, {key: records}
+        body = {"Id": "x", "Status": "OK", "DateTimeUTC": ms(datetime.now(timezone.utc))}
+        if "page" in request.query:
+            page = int(request.query["page"])
+            size = int(request.query.get("pageSize", 100))
+            body["pagination"] = {"page": page, "pageSize": size, "pageCount": -(-len(records) // size),
+                                  "itemCount": len(records)}
+            records = records[(page - 1) * size: page * size]
+        body[key] = records
+        if self.on_page_served:
+            self.on_page_served(request, records)
+        limits = {"X-DayLimit-Remaining": "4000", "X-MinLimit-Remaining": "59"}
+        return 200, limits, simplejson.dumps(body, use_decimal=True)
+
+
+def _moment(value: str) -> datetime:
+    return EPOCH + timedelta(milliseconds=int(value[6:].split("+")[0].split(")")[0]))
