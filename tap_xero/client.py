@@ -226,6 +226,8 @@ class XeroStream(CompatStream):
                 lambda: targeted.tenant_records(self, context, self._tenant_records, sync),
                 on_abort=self._prefetcher.stop,
             )
+            if self.batch_mode:
+                self.before_batch_written()  # a tenant's child rows are in files even when the parent is not
         finally:
             self.client.progress.stream_done(self.name, tenant_id)
 
@@ -268,6 +270,11 @@ class XeroStream(CompatStream):
 
     # -- child tables ---------------------------------------------------------------------------------
 
+    def before_batch_written(self) -> None:
+        """In batch mode the child tables' rows go to files before the parent's batch (and the STATE after it)."""
+        for child in self._selected_children():
+            child.flush_batch()
+
     def _selected_children(self) -> list[XeroChildStream]:
         return [child for child in self.child_streams if isinstance(child, XeroChildStream) and child.selected]
 
@@ -293,18 +300,40 @@ class XeroChildStream(XeroStream):
         return iter(())
 
     def write_rows(self, parent: dict, tenant_id: str) -> None:
-        """Write this table's rows for one (already converted) parent record."""
+        """Write this table's rows for one (already converted) parent record (in batch mode: held for the
+        next batch, written at the latest before the parent's next BATCH message)."""
         lines = parent.get(self.lines_field)
         if not lines:
             return
         parent_id = parent.get(self.parent_id_field)
+        batching = self.batch_mode
         for number, line in enumerate(lines, 1):
             row = dict(line)
             row["tenant_id"] = tenant_id
             row[self.parent_id_field] = parent_id
             row["line_number"] = number
-            self.write_record(row)
+            if batching:
+                self._held.append(row)
+            else:
+                self.write_record(row)
         self.client.progress.add_records(self.name, tenant_id, len(lines))
+        if batching and len(self._held) >= self._batch_size:
+            self.flush_batch()
+
+    @functools.cached_property
+    def _held(self) -> list[dict]:
+        return []
+
+    @functools.cached_property
+    def _batch_size(self) -> int:
+        batch_config = self.get_batch_config(self.config)
+        return batch_config.batch_size if batch_config is not None else 0
+
+    def flush_batch(self) -> None:
+        """Write the rows held for a batch (batch mode)."""
+        if self._held:
+            rows, self._held[:] = list(self._held), []
+            self.write_batch(rows)
 
 
 class XeroReportStream(XeroStream):

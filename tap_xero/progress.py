@@ -18,7 +18,7 @@ Xero bills egress above a tier's monthly allowance).
 from __future__ import annotations
 
 import collections
-import sys
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from tap_xero.limits import Limits
+
+LOGGER = logging.getLogger("tap-xero.progress")
 
 
 def _megabytes(count: int) -> str:
@@ -45,7 +47,7 @@ class _Run:
 class Progress:
     limits: Limits
     interval: float = 5.0
-    out: TextIO | None = None  # None: sys.stderr at the time of writing
+    out: TextIO | None = None  # None: the tap-xero.progress logger (stderr)
     clock: Callable[[], float] = time.monotonic
     records: collections.Counter = field(default_factory=collections.Counter)  # (stream, tenant) -> records
     received_bytes: collections.Counter = field(default_factory=collections.Counter)  # tenant -> bytes on the wire
@@ -53,9 +55,11 @@ class Progress:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _write(self, text: str) -> None:
-        out = self.out or sys.stderr
-        out.write(text + "\n")
-        out.flush()
+        if self.out is None:  # a log line like the others (SINGER_SDK_LOG_CONFIG may make them structured)
+            LOGGER.info("%s", text)
+            return
+        self.out.write(text + "\n")
+        self.out.flush()
 
     def start(self, stream: str, tenant_id: str) -> None:
         """A read of ``stream`` for ``tenant_id`` begins (its ETA and quiet interval count from here)."""

@@ -13,9 +13,14 @@ Streams (``CompatStream``, the base of every tap stream):
 - ``_generate_record_messages`` (private hook): the tap's writer takes ready message dictionaries
   (output.py); ``direct_record_messages`` (public, the stream's) gives them, or None for the SDK's own path.
 - ``_write_state_message``, ``state_manager.is_flushed``: a STATE written at once at a safe point
-  (``write_state_now``). ``_write_record_message``, ``_write_schema_message``: child-table rows and
-  schemas written from the parent's read (``write_record``, ``write_schema``). ``_stream_version``,
-  ``_tap``: read through ``stream_version`` and ``tap``.
+  (``write_state_now``). In batch mode (``batch_config``) the SDK writes the STATE after each BATCH message, so
+  a state change only marks the state unflushed: a STATE never claims records still waiting for their batch.
+- ``_write_batch_message`` (private): ``before_batch_written`` runs first (a parent writes its child tables'
+  batches, so their rows are in files before the STATE that covers their parents); ``write_batch`` writes
+  rows of this stream as batch files with the SDK's own ``Batcher``.
+- ``_write_record_message``, ``_write_schema_message``: child-table rows and schemas written from the
+  parent's read (``write_record``, ``write_schema``). ``_stream_version``, ``_tap``: read through
+  ``stream_version`` and ``tap``.
 
 The tap (``CompatTap``):
 - ``sync_all`` and ``run_connection_test`` are final in the SDK: overridden to run the tap's preflight, stops
@@ -35,6 +40,7 @@ from types import FrameType
 from typing import Any
 
 from singer_sdk import Stream, Tap
+from singer_sdk.batch import Batcher
 from singer_sdk.helpers import types
 from singer_sdk.helpers._util import read_json_file as _read_json_file
 
@@ -69,10 +75,32 @@ class CompatStream(Stream):
     def stream_version(self) -> int | None:
         return self._stream_version
 
+    @property
+    def batch_mode(self) -> bool:
+        """Records go to batch files (``batch_config``) instead of RECORD messages."""
+        return self.get_batch_config(self.config) is not None
+
     def write_state_now(self) -> None:
-        """Write the tap's state as a STATE message now (it changed at a safe point)."""
+        """Write the tap's state as a STATE message now (it changed at a safe point); in batch mode the SDK
+        writes it after the next BATCH message instead."""
         self.state_manager.is_flushed = False
-        self._write_state_message()
+        if not self.batch_mode:
+            self._write_state_message()
+
+    def before_batch_written(self) -> None:
+        """Called right before each BATCH message of this stream (streams override)."""
+
+    def _write_batch_message(self, encoding: Any, manifest: list[str]) -> None:  # noqa: ANN401
+        self.before_batch_written()
+        super()._write_batch_message(encoding, manifest)
+
+    def write_batch(self, records: Iterable[dict]) -> None:
+        """Write ``records`` of this stream as batch files and their BATCH messages (batch mode only)."""
+        batch_config = self.get_batch_config(self.config)
+        assert batch_config is not None, "write_batch needs batch_config"
+        batcher = Batcher(tap_name=self.tap_name, stream_name=self.name, batch_config=batch_config)
+        for manifest in batcher.get_batches(records=iter(records)):
+            super()._write_batch_message(batch_config.encoding, manifest)
 
     def write_record(self, record: dict) -> None:
         """Write one record of this stream (child-table rows, written from the parent's read)."""

@@ -26,10 +26,11 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePath
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 from singer_sdk import Stream
+from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TapCapabilities
 from singer_sdk.plugin_base import SingerCommand
 from singer_sdk.singerlib import StateMessage
 
@@ -86,6 +87,13 @@ class TapXero(CompatTap):
     # The SDK's msgspec encoding (several times faster than the default writer; Decimal amounts as exact
     # JSON numbers), buffered and without per-message copies: the hot path of every record (output.py).
     message_writer_class = XeroWriter
+    # Not ACTIVATE_VERSION: a run writes only what changed (incremental streams, child tables, report months)
+    # and may stop an organisation early, so "rows without this version are gone" would delete live rows.
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [
+        TapCapabilities.CATALOG, TapCapabilities.STATE, TapCapabilities.DISCOVER, PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS, PluginCapabilities.FLATTENING, PluginCapabilities.BATCH,
+        PluginCapabilities.STRUCTURED_LOGGING,
+    ]
     final_state_written = False  # by a sync of this process (XeroCommand hands on the platform's state if not)
 
     def __init__(
@@ -130,6 +138,12 @@ class TapXero(CompatTap):
 
     def check_settings(self) -> None:
         """Our checks before the SDK's, so a bad value gets a message naming the setting and the fix."""
+        if self.config.get("emit_activate_version_messages"):
+            raise errors.ConfigError(
+                "emit_activate_version_messages", "is not supported: tap-xero writes only what changed, so a target "
+                "that deletes rows missing from a run's version would delete live rows",
+                "unset it; use full-table loads in the target if you need deletions (docs/streams.md)",
+            )
         settings = self.settings
         has_store = XeroAuthenticator.store_has_token(settings)
         settings.auth_mode(stored_refresh_token=has_store)
