@@ -418,6 +418,7 @@ class OurTap(Tap):
 
     tenants_read = 10**6  # all the sandbox's tenants
     start_date = START_DATE
+    max_concurrent = 5  # --ours-concurrency 1: one call at a time, as the SDK's RESTStream pages
     default_selection = False  # True: the streams a new user gets, as discovered (``paths`` ignored)
 
     def prepare(self) -> None:
@@ -449,6 +450,7 @@ class OurTap(Tap):
             "api_url": c["api_url"], "identity_url": c["identity_url"],
             "start_date": self.start_date, "tenant_ids": c["tenant_ids"],
             "token_store_path": str(self.workdir / "token.json"), "page_size": MAX_PAGE_SIZE,
+            "max_concurrent_requests": self.max_concurrent,
         }
         self.config_path.write_text(json.dumps(config))
 
@@ -922,6 +924,8 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile-streams", default="Invoices", help="profile phase: Xero paths to sync")
     parser.add_argument("--profile-top", type=int, default=15, help="profile phase: functions to list")
     parser.add_argument("--cost-scale", type=int, default=2000, help="cost phase: invoices in the organisation")
+    parser.add_argument("--ours-concurrency", type=int, default=5, metavar="N",
+                        help="our tap's concurrent calls per organisation (1: one at a time, as RESTStream pages)")
     parser.add_argument("--ours-from", type=Path, metavar="CHECKOUT",
                         help="run our tap from another checkout of this repository (e.g. before a change)")
     parser.add_argument("--quick", action="store_true", help="tiny scale, all phases, for a smoke test")
@@ -955,6 +959,7 @@ def main(argv: list[str] | None = None) -> int:
         compile_our_bytecode()
     if options.ours_from:
         OurTap.other_checkout = options.ours_from.resolve()
+    OurTap.max_concurrent = options.ours_concurrency
     workdir = (options.workdir or Path(tempfile.mkdtemp(prefix="tap-xero-bench-"))).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     results: dict = {
