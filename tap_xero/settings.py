@@ -111,6 +111,12 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         "reaches through GET /connections.",
     ),
     th.Property(
+        "tenant_shard", th.StringType,
+        description='"K/N" (1 <= K <= N): sync only the organisations a stable hash of their tenant id assigns to '
+        "shard K of N, after tenant_ids, tenant_url or /connections give the list. N jobs with K = 1..N (each with "
+        "its own state) cover every organisation exactly once, with no coordination. Default: every organisation.",
+    ),
+    th.Property(
         "tenant_url", th.StringType,
         description="A tenant id, or any URL containing one; used when tenant_ids is empty. "
         "Env: PAN_SEC_XERO_TENANT_URL.",
@@ -322,6 +328,25 @@ def default_token_store_path(client_id: str | None) -> str:
     return os.path.join(state_home, "tap-xero", f"{app}.json")
 
 
+SHARD_PATTERN = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+
+
+def _shard_setting(config: Mapping[str, Any]) -> tuple[int, int] | None:
+    raw = config.get("tenant_shard")
+    if raw in (None, ""):
+        return None
+    match = SHARD_PATTERN.fullmatch(str(raw)) if isinstance(raw, str) else None
+    if match is None:
+        raise ConfigError("tenant_shard", f"{raw!r} is not K/N", 'write it as "K/N", e.g. "2/4" for the second of 4')
+    shard, shards = int(match.group(1)), int(match.group(2))
+    if not 1 <= shard <= shards:
+        raise ConfigError(
+            "tenant_shard", f"{raw!r} has K outside 1..N", f'K counts from 1 to N: "1/{max(shards, 1)}" .. '
+            f'"{max(shards, 1)}/{max(shards, 1)}"',
+        )
+    return shard, shards
+
+
 def _expires_in_setting(config: Mapping[str, Any], origins: Mapping[str, str]) -> int | None:
     if config.get("expires_in") in (None, ""):
         return None
@@ -367,6 +392,7 @@ class XeroSettings:
     scopes: frozenset[str] | None = None
     tenant_ids: tuple[str, ...] = ()
     tenant_url: str | None = None
+    tenant_shard: tuple[int, int] | None = None  # (K, N)
     webhook_key: str | None = field(default=None, repr=False)
     webhook_queue_path: str | None = None
     start_date: dt.datetime | None = None
@@ -432,6 +458,7 @@ class XeroSettings:
             scopes=scopes,
             tenant_ids=_tenant_ids(config),
             tenant_url=text("tenant_url"),
+            tenant_shard=_shard_setting(config),
             webhook_key=text("webhook_key"),
             webhook_queue_path=text("webhook_queue_path"),
             start_date=start_date,

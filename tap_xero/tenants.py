@@ -8,6 +8,7 @@ tenant, so the same tap can sync several organisations in one run.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,7 +85,24 @@ def fetch_connections(
     return [Tenant.from_connection(item) for item in body if isinstance(item, dict) and item.get("tenantId")]
 
 
+def shard_of(tenant_id: str, shards: int) -> int:
+    """The shard (1..shards) a tenant belongs to: a stable hash of its id, the same on every machine and run."""
+    digest = hashlib.sha256(tenant_id.strip().lower().encode("ascii")).digest()
+    return int.from_bytes(digest[:8], "big") % shards + 1
+
+
 def resolve_tenants(settings: XeroSettings, list_connections: Callable[[], list[Tenant]]) -> list[Tenant]:
+    """The tenants to sync: those the settings or /connections name, then only this job's shard."""
+    tenants = _named_tenants(settings, list_connections)
+    if settings.tenant_shard is None:
+        return tenants
+    shard, shards = settings.tenant_shard
+    mine = [tenant for tenant in tenants if shard_of(tenant.tenant_id, shards) == shard]
+    LOGGER.info("tenant_shard %d/%d: %d of %d tenant(s) are this job's.", shard, shards, len(mine), len(tenants))
+    return mine
+
+
+def _named_tenants(settings: XeroSettings, list_connections: Callable[[], list[Tenant]]) -> list[Tenant]:
     """The tenants to sync. ``list_connections`` is called only when the settings do not say."""
     if settings.tenant_ids:
         return [Tenant(tenant_id) for tenant_id in settings.tenant_ids]
