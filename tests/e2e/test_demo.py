@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _run_demo(tmp_path, **env_overrides: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MELTANO_", "TAP_XERO_", "TARGET_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MELTANO_", "TAP_XERO_", "TARGET_", "DBT_"))}
     env.update({
         "DEMO_SCALE": "60",
         "DEMO_DB": str(tmp_path / "demo.duckdb"),

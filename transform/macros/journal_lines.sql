@@ -1,12 +1,10 @@
-{% macro xero_journal_lines(journals_table, lines_table, model_name, dependants) %}
+{% macro xero_journal_lines(journals_table, lines_table, model_name, when_missing) %}
   {#- One row per journal line with its journal's header: the shared body of the accrual and cash
       staging models. Built empty, with a notice, when the loader has no such tables. -#}
   {%- set journals = xero_loaded_table(journals_table) -%}
   {%- set lines = xero_loaded_table(lines_table) -%}
   {%- if journals is none or lines is none -%}
-    {{ xero_skip_notice(model_name, [journals_table, lines_table],
-         dependants ~ " are built empty. Xero serves Journals only to apps on its Advanced tier; the"
-         ~ " models that need no journals are built as usual.") }}
+    {{ xero_skip_notice(model_name, [journals_table, lines_table], when_missing) }}
     select
       cast(null as {{ dbt.type_string() }}) as tenant_id,
       cast(null as {{ dbt.type_string() }}) as journal_id,
