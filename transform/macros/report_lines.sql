@@ -1,7 +1,8 @@
 {% macro xero_report_lines(table_name, model_name) %}
   {#- The lines of one of the tap's report tables, with keys as Xero gave them ('' for no section or no
-      tracking option) and the first value column as an exact amount. Built empty, with a notice, when
-      the loader has no such table (the report stream was not selected). -#}
+      tracking option), the account of account lines only, and the first value column as an exact
+      amount. Built empty, with a notice, when the loader has no such table (the report stream was not
+      selected). -#}
   {%- set report = xero_loaded_table(table_name) -%}
   {%- if report is none -%}
     {{ xero_skip_notice(model_name, [table_name], "Its tie-out tests have nothing to compare.") }}
@@ -29,7 +30,8 @@
       {{ xero_key_text('tracking_option') }} as tracking_option,
       row_type,
       row_title,
-      account_id,
+      {# Xero marks the lines it computes (the balance sheet's Current Year Earnings) with the nil UUID. #}
+      nullif(account_id, '00000000-0000-0000-0000-000000000000') as account_id,
       {{ xero_amount('value') }} as value
       {%- for title in titles %},
       max(case when column_title = '{{ title }}' then column_value end) as {{ title | lower | replace(' ', '_') }}

@@ -1,6 +1,6 @@
-"""Xero's TrialBalance, as the real API builds it, for the sandbox to serve during the model tests.
+"""Xero's reports where the sandbox's depart from them, for the sandbox to serve during the model tests.
 
-The sandbox's own TrialBalance (tap_xero/sandbox/reports.py) departs from Xero's in two ways that the
+The sandbox's TrialBalance (tap_xero/sandbox/reports.py) departs from Xero's in two ways that the
 models' tie-out must not bend to:
 
 - its Debit and Credit columns hold each account's balance since the beginning, where Xero's hold the
@@ -10,9 +10,12 @@ models' tie-out must not bend to:
   that account (the spec's example: "Retained Earnings (320)" with a toDate attribute of the previous
   year end), so its YTD columns do not balance once a financial year has ended.
 
-``trial_balance`` below is what the sandbox should serve instead (same signature as the sandbox's
-builder); the end-to-end model tests install it with ``xero_trial_balance_installed``. Once the sandbox
-serves this itself, both can go.
+Its BalanceSheet's Current Year Earnings line has no account attribute, where Xero's carries the nil
+UUID as its account (the spec's example), which a model must not take for an account.
+
+``trial_balance`` and ``balance_sheet`` below are what the sandbox should serve instead (same signature
+as its builders); the end-to-end model tests install them with ``xero_reports_installed``. Once the
+sandbox serves these itself, this module can go.
 """
 
 from __future__ import annotations
@@ -58,12 +61,26 @@ def trial_balance(org: Organisation, params: dict[str, str], today: date, update
     return reports._report(org, "TrialBalance", f"As at {reports._long(at)}", at, updated, rows)
 
 
+NIL_ACCOUNT = "00000000-0000-0000-0000-000000000000"
+
+
+def balance_sheet(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
+    report = reports.balance_sheet(org, params, today, updated)
+    for section in report["Rows"]:
+        for row in section.get("Rows", ()):
+            if row["Cells"][0]["Value"] == "Current Year Earnings":
+                for cell in row["Cells"]:
+                    cell["Attributes"] = [{"Value": NIL_ACCOUNT, "Id": "account"}]
+    return report
+
+
 @contextlib.contextmanager
-def xero_trial_balance_installed():
-    """Serve ``trial_balance`` above from every sandbox in this process, then restore the sandbox's own."""
-    original = reports.BUILDERS["TrialBalance"]
-    reports.BUILDERS["TrialBalance"] = trial_balance
+def xero_reports_installed():
+    """Serve the builders above from every sandbox in this process, then restore the sandbox's own."""
+    replaced = {"TrialBalance": trial_balance, "BalanceSheet": balance_sheet}
+    originals = {name: reports.BUILDERS[name] for name in replaced}
+    reports.BUILDERS.update(replaced)
     try:
         yield
     finally:
-        reports.BUILDERS["TrialBalance"] = original
+        reports.BUILDERS.update(originals)
