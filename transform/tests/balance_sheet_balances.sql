@@ -1,3 +1,4 @@
+{{ config(store_failures=true) }}
 {#- Fails with every organisation and month whose modelled balance sheet does not balance: assets minus
     liabilities must equal equity (with Retained Earnings and Current Year Earnings), i.e. the month's
     journal-signed lines sum to zero; and the trial balance's debits must equal its credits. -#}

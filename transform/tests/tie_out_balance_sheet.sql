@@ -1,3 +1,4 @@
+{{ config(store_failures=true) }}
 {#- Fails with every organisation, month and line where the modelled Balance Sheet differs from Xero's
     BalanceSheet (report_balance_sheet) by a cent or more: each account (Retained Earnings with the
     profit of earlier financial years) and Current Year Earnings. Unrealised currency gains are left out

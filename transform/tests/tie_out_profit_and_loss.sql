@@ -1,3 +1,4 @@
+{{ config(store_failures=true) }}
 {#- Fails with every organisation and month where the modelled Profit and Loss differs from Xero's
     ProfitAndLoss (report_profit_and_loss) by a cent or more: each account's line, and the Net Profit.
     Unrealised currency gains are left out of both: Xero computes them when it runs the report and never

@@ -1,3 +1,4 @@
+{{ config(store_failures=true) }}
 {#- Fails with every organisation, month and account where the modelled trial balance differs from
     Xero's TrialBalance (report_trial_balance) by a cent or more: the month's movement (Debit - Credit)
     and the year-to-date balance (YTD Debit - YTD Credit). Leaves out unrealised currency gains, which
