@@ -16,12 +16,18 @@ UUID as its account (the spec's example), which a model must not take for an acc
 ``trial_balance`` and ``balance_sheet`` below are what the sandbox should serve instead (same signature
 as its builders); the end-to-end model tests install them with ``xero_reports_installed``. Once the
 sandbox serves these itself, this module can go.
+
+The sandbox has one currency per organisation, so it never shows what Xero does for foreign-currency
+balances: revalue them at the report date's rate when it runs the report, with the difference on an
+"Unrealised Currency Gains" line that no journal holds. ``revalue`` makes ``balance_sheet`` show such a
+revaluation of one bank account for one organisation.
 """
 
 from __future__ import annotations
 
 import contextlib
 from datetime import date
+from decimal import Decimal
 
 from tap_xero.sandbox import reports
 from tap_xero.sandbox.data import Organisation
@@ -64,13 +70,43 @@ def trial_balance(org: Organisation, params: dict[str, str], today: date, update
 NIL_ACCOUNT = "00000000-0000-0000-0000-000000000000"
 
 
+# {tenant id: (bank account code, AccountID of the unrealised-gains account, revaluation)}
+_REVALUATIONS: dict[str, tuple[str, str, Decimal]] = {}
+
+
+def revalue(tenant_id: str, bank_code: str, unrealised_account_id: str, amount: Decimal) -> None:
+    """From now on, the balance sheet of ``tenant_id`` shows the bank account ``bank_code`` revalued by
+    ``amount`` and an Unrealised Currency Gains line of ``amount`` in Equity (so it still balances)."""
+    _REVALUATIONS[tenant_id] = (bank_code, unrealised_account_id, amount)
+
+
+def _account_of(row: dict) -> str | None:
+    return next((a["Value"] for a in row["Cells"][0].get("Attributes", ()) if a["Id"] == "account"), None)
+
+
+def _add(row: dict, amount: Decimal) -> None:
+    cell = row["Cells"][1]
+    cell["Value"] = str(Decimal(cell["Value"]) + amount)
+
+
 def balance_sheet(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
     report = reports.balance_sheet(org, params, today, updated)
+    revaluation = _REVALUATIONS.get(org.tenant_id)
     for section in report["Rows"]:
-        for row in section.get("Rows", ()):
-            if row["Cells"][0]["Value"] == "Current Year Earnings":
+        rows = section.get("Rows", [])
+        for row in rows:
+            title = row["Cells"][0]["Value"]
+            if title == "Current Year Earnings":
                 for cell in row["Cells"]:
                     cell["Attributes"] = [{"Value": NIL_ACCOUNT, "Id": "account"}]
+            if revaluation and (_account_of(row) == org.accounts_by_code[revaluation[0]]["AccountID"]
+                                or title in ("Total Assets", "Net Assets", "Total Equity")):
+                _add(row, revaluation[2])
+        if revaluation and section.get("Title") == "Equity":
+            unrealised = [{"Value": revaluation[1], "Id": "account"}]
+            rows.insert(len(rows) - 1, {"RowType": "Row", "Cells": [
+                {"Value": "Unrealised Currency Gains", "Attributes": unrealised},
+                {"Value": str(revaluation[2]), "Attributes": unrealised}]})
     return report
 
 
@@ -84,3 +120,4 @@ def xero_reports_installed():
         yield
     finally:
         reports.BUILDERS.update(originals)
+        _REVALUATIONS.clear()

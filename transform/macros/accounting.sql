@@ -37,8 +37,8 @@
 {%- endmacro %}
 
 
-{% macro xero_differs(left, right) -%}
-  {#- True when two amounts differ by a cent or more (both sides are 2-decimal figures; DuckDB's doubles
-      carry noise far below half a cent). -#}
-  abs(coalesce({{ left }}, 0) - coalesce({{ right }}, 0)) >= 0.005
+{% macro xero_differs(left, right, tolerance='0') -%}
+  {#- True when two amounts differ by a cent or more beyond `tolerance` (both sides are 2-decimal
+      figures; DuckDB's doubles carry noise far below half a cent). -#}
+  abs(coalesce({{ left }}, 0) - coalesce({{ right }}, 0)) >= 0.005 + coalesce({{ tolerance }}, 0)
 {%- endmacro %}

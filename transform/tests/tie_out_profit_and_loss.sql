@@ -1,8 +1,8 @@
 {{ config(store_failures=true) }}
 {#- Fails with every organisation and month where the modelled Profit and Loss differs from Xero's
     ProfitAndLoss (report_profit_and_loss) by a cent or more: each account's line, and the Net Profit.
-    Unrealised currency gains are left out of both: Xero computes them when it runs the report and never
-    journals them, so the report's Net Profit is compared net of that line. -#}
+    Lines of unrealised currency gains are left out, and their amount is the tolerance of that
+    organisation and month (int_xero__revaluation). -#}
 with scope as (
 
   select * from {{ ref('int_xero__tie_out_scope') }}
@@ -14,67 +14,49 @@ with scope as (
   inner join scope on scope.tenant_id = report.tenant_id and scope.date_month = report.period_start
   where report.tracking_option = ''
 
-), unrealised as (
+), report as (
 
-  select * from {{ ref('int_xero__unrealised_currency_accounts') }}
-
-), report_accounts as (
-
-  select report_lines.tenant_id, report_lines.period_start as date_month, report_lines.account_id,
-         report_lines.value as report_amount
-  from report_lines
-  left join unrealised
-    on unrealised.tenant_id = report_lines.tenant_id and unrealised.account_id = report_lines.account_id
-  where report_lines.account_id is not null and report_lines.row_type = 'Row' and unrealised.account_id is null
-
-), report_net_profit as (
-
+  -- Each account's line, and the Net Profit line keyed by its title.
   select
     report_lines.tenant_id,
     report_lines.period_start as date_month,
-    sum(case when report_lines.row_title = 'Net Profit' then report_lines.value else 0 end)
-      - sum(case when unrealised.account_class = 'REVENUE' then report_lines.value
-                 when unrealised.account_class = 'EXPENSE' then -report_lines.value else 0 end) as net_profit
+    coalesce(report_lines.account_id, report_lines.row_title) as line,
+    report_lines.value as reported
   from report_lines
-  left join unrealised
-    on unrealised.tenant_id = report_lines.tenant_id and unrealised.account_id = report_lines.account_id
-  group by 1, 2
+  left join {{ ref('stg_xero__accounts') }} as accounts
+    on accounts.tenant_id = report_lines.tenant_id and accounts.account_id = report_lines.account_id
+  where report_lines.row_type = 'Row'
+    and (report_lines.account_id is not null or report_lines.row_title = 'Net Profit')
+    and coalesce(accounts.system_account, '') <> 'UNREALISEDCURRENCYGAIN'
 
 ), model as (
 
-  select model.*
+  select model.tenant_id, model.date_month, model.account_id as line, model.report_amount as modelled
   from {{ ref('xero__profit_and_loss_report') }} as model
   inner join (select distinct tenant_id, period_start from report_lines) as months
     on months.tenant_id = model.tenant_id and months.period_start = model.date_month
+  union all
+  select months.tenant_id, months.period_start, 'Net Profit', coalesce(sum(model.net_amount), 0)
+  from (select distinct tenant_id, period_start from report_lines) as months
+  left join {{ ref('xero__profit_and_loss_report') }} as model
+    on model.tenant_id = months.tenant_id and model.date_month = months.period_start
+  group by 1, 2
 
-), accounts_compared as (
+), compared as (
 
   select
-    coalesce(model.tenant_id, report_accounts.tenant_id) as tenant_id,
-    coalesce(model.date_month, report_accounts.date_month) as date_month,
-    coalesce(model.account_id, report_accounts.account_id) as line,
-    model.report_amount as modelled,
-    report_accounts.report_amount as reported
+    coalesce(model.tenant_id, report.tenant_id) as tenant_id,
+    coalesce(model.date_month, report.date_month) as date_month,
+    coalesce(model.line, report.line) as line,
+    model.modelled,
+    report.reported
   from model
-  full outer join report_accounts
-    on report_accounts.tenant_id = model.tenant_id and report_accounts.date_month = model.date_month
-    and report_accounts.account_id = model.account_id
-
-), net_profit_compared as (
-
-  select
-    report_net_profit.tenant_id,
-    report_net_profit.date_month,
-    'Net Profit' as line,
-    coalesce(sum(model.net_amount), 0) as modelled,
-    report_net_profit.net_profit as reported
-  from report_net_profit
-  left join model
-    on model.tenant_id = report_net_profit.tenant_id and model.date_month = report_net_profit.date_month
-  group by 1, 2, 3, 5
+  full outer join report
+    on report.tenant_id = model.tenant_id and report.date_month = model.date_month and report.line = model.line
 
 )
 
-select * from accounts_compared where {{ xero_differs('modelled', 'reported') }}
-union all
-select * from net_profit_compared where {{ xero_differs('modelled', 'reported') }}
+select compared.*, scope.tolerance
+from compared
+inner join scope on scope.tenant_id = compared.tenant_id and scope.date_month = compared.date_month
+where {{ xero_differs('compared.modelled', 'compared.reported', 'scope.tolerance') }}
