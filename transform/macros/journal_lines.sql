@@ -5,32 +5,15 @@
   {%- set lines = xero_loaded_table(lines_table) -%}
   {%- if journals is none or lines is none -%}
     {{ xero_skip_notice(model_name, [journals_table, lines_table], when_missing) }}
-    select
-      cast(null as {{ dbt.type_string() }}) as tenant_id,
-      cast(null as {{ dbt.type_string() }}) as journal_id,
-      cast(null as {{ dbt.type_string() }}) as journal_line_id,
-      cast(null as {{ dbt.type_int() }}) as line_number,
-      cast(null as date) as journal_date,
-      cast(null as {{ dbt.type_bigint() }}) as journal_number,
-      cast(null as {{ dbt.type_timestamp() }}) as created_date_utc,
-      cast(null as {{ dbt.type_string() }}) as reference,
-      cast(null as {{ dbt.type_string() }}) as source_id,
-      cast(null as {{ dbt.type_string() }}) as source_type,
-      cast(null as {{ dbt.type_string() }}) as account_id,
-      cast(null as {{ dbt.type_string() }}) as account_code,
-      cast(null as {{ dbt.type_string() }}) as account_name,
-      cast(null as {{ dbt.type_string() }}) as account_type,
-      cast(null as {{ dbt.type_string() }}) as description,
-      {{ xero_amount('null') }} as net_amount,
-      {{ xero_amount('null') }} as gross_amount,
-      {{ xero_amount('null') }} as tax_amount,
-      cast(null as {{ dbt.type_string() }}) as tax_type,
-      cast(null as {{ dbt.type_string() }}) as tax_name,
-      cast(null as {{ dbt.type_string() }}) as tracking_category_1,
-      cast(null as {{ dbt.type_string() }}) as tracking_option_1,
-      cast(null as {{ dbt.type_string() }}) as tracking_category_2,
-      cast(null as {{ dbt.type_string() }}) as tracking_option_2
-    where 1 = 0
+    {%- set text, amount = dbt.type_string(), 'decimal(28, 6)' -%}
+    {{ xero_no_rows({
+         'tenant_id': text, 'journal_id': text, 'journal_line_id': text, 'line_number': dbt.type_int(),
+         'journal_date': 'date', 'journal_number': dbt.type_bigint(), 'created_date_utc': dbt.type_timestamp(),
+         'reference': text, 'source_id': text, 'source_type': text, 'account_id': text, 'account_code': text,
+         'account_name': text, 'account_type': text, 'description': text, 'net_amount': amount,
+         'gross_amount': amount, 'tax_amount': amount, 'tax_type': text, 'tax_name': text,
+         'tracking_category_1': text, 'tracking_option_1': text, 'tracking_category_2': text,
+         'tracking_option_2': text}) }}
   {%- else -%}
     select
       line.tenant_id,

@@ -1,27 +1,21 @@
-{% macro xero_report_lines(table_name, model_name) %}
+{% macro xero_report_lines(table_name, model_name, column_titles=[]) %}
   {#- The lines of one of the tap's report tables, with keys as Xero gave them ('' for no section or no
-      tracking option), the account of account lines only, and the first value column as an exact
-      amount. Built empty, with a notice, when the loader has no such table (the report stream was not
+      tracking option), the account of account lines only, the first value column as an exact amount
+      (`value`), and the value of each column titled in `column_titles` (as `ytd_debit` for "YTD
+      Debit"). Built empty, with a notice, when the loader has no such table (the report stream was not
       selected). -#}
   {%- set report = xero_loaded_table(table_name) -%}
   {%- if report is none -%}
-    {{ xero_skip_notice(model_name, [table_name], "Its tie-out tests have nothing to compare.") }}
-    select
-      cast(null as {{ dbt.type_string() }}) as tenant_id,
-      cast(null as date) as period_start,
-      cast(null as {{ dbt.type_string() }}) as section,
-      cast(null as {{ dbt.type_string() }}) as line_key,
-      cast(null as {{ dbt.type_string() }}) as tracking_option,
-      cast(null as {{ dbt.type_string() }}) as row_type,
-      cast(null as {{ dbt.type_string() }}) as row_title,
-      cast(null as {{ dbt.type_string() }}) as account_id,
-      {{ xero_amount('null') }} as value
-      {%- for title in caller().split(',') if title.strip() %},
-      {{ xero_amount('null') }} as {{ title.strip() | lower | replace(' ', '_') }}
-      {%- endfor %}
-    where 1 = 0
+    {{ xero_skip_notice(model_name, [table_name], "Nothing is tied out against that report.") }}
+    {%- set text, amount = dbt.type_string(), 'decimal(28, 6)' -%}
+    {%- set columns = {'tenant_id': text, 'period_start': 'date', 'section': text, 'line_key': text,
+                       'tracking_option': text, 'row_type': text, 'row_title': text, 'account_id': text,
+                       'value': amount} -%}
+    {%- for title in column_titles -%}
+      {%- do columns.update({title | lower | replace(' ', '_'): amount}) -%}
+    {%- endfor -%}
+    {{ xero_no_rows(columns) }}
   {%- else -%}
-    {%- set titles = caller().split(',') | map('trim') | select | list -%}
     select
       tenant_id,
       cast(period_start as date) as period_start,
@@ -33,10 +27,10 @@
       {# Xero marks the lines it computes (the balance sheet's Current Year Earnings) with the nil UUID. #}
       nullif(account_id, '00000000-0000-0000-0000-000000000000') as account_id,
       {{ xero_amount('value') }} as value
-      {%- for title in titles %},
+      {%- for title in column_titles %},
       max(case when column_title = '{{ title }}' then column_value end) as {{ title | lower | replace(' ', '_') }}
       {%- endfor %}
-    {%- if titles %}
+    {%- if column_titles %}
     from ({{ xero_report_cells(report) }}) as cells
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9
     {%- else %}

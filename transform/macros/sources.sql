@@ -21,3 +21,14 @@
            ~ source('xero', 'organisations').schema ~ "'. " ~ consequence, info=True) }}
   {%- endif -%}
 {% endmacro %}
+
+
+{% macro xero_no_rows(columns) %}
+  {#- A relation with these columns ({name: type}) and no rows: what a model selects in place of a
+      missing table, so that the models downstream build as usual, empty. -#}
+  select
+  {%- for name, type in columns.items() %}
+    cast(null as {{ type }}) as {{ name }}{{ "," if not loop.last }}
+  {%- endfor %}
+  where 1 = 0
+{% endmacro %}

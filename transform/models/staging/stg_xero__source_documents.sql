@@ -14,10 +14,6 @@ select
 from {{ relation }}
 {% if not loop.last %}union all{% endif %}
 {%- else %}
-select
-  cast(null as {{ dbt.type_string() }}) as tenant_id,
-  cast(null as {{ dbt.type_string() }}) as source_id,
-  cast(null as {{ dbt.type_string() }}) as contact_id,
-  cast(null as {{ dbt.type_string() }}) as contact_name
-where 1 = 0
+{{ xero_no_rows({'tenant_id': dbt.type_string(), 'source_id': dbt.type_string(), 'contact_id': dbt.type_string(),
+                 'contact_name': dbt.type_string()}) }}
 {%- endfor %}
