@@ -19,15 +19,14 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-# Xero's Profit and Loss sections, in its order; the model's report_section holds one of these.
-SECTIONS = ("Income", "Less Cost of Sales", "Plus Other Income", "Less Operating Expenses")
 TABLE_MONTHS = 3
 CHART_MONTHS = 12
 
 
 @dataclass
 class Month:
-    """One month of one organisation's profit and loss: each section's total as Xero shows it."""
+    """One month of one organisation's profit and loss: each section's total as Xero shows it, keyed by
+    the model's report_section (Income, Less Cost of Sales, Plus Other Income, Less Operating Expenses)."""
 
     start: date
     sections: dict[str, float] = field(default_factory=dict)
