@@ -17,6 +17,7 @@ from decimal import Decimal
 import pytest
 
 from tap_xero.sandbox import Sandbox, SandboxConfig
+from tap_xero.sandbox.store import Query
 
 from .conftest import ROOT, MeltanoProject, Postgres
 from .xero_reports import revalue, xero_reports_installed
@@ -55,10 +56,10 @@ def _post_recent_documents(sandbox: Sandbox) -> dict[str, str]:
     sales = {}
     today = date.today()
     two_months_ago, last_month = _month_start(today, 2), _month_start(today, 1)
+    store = sandbox.app.store
     for tenant_id in sandbox.tenant_ids:
-        store = sandbox.app.store
-        contact = store.list(tenant_id, "Contacts", _first_page()).records[1]
-        region = next(c for c in sandbox.app.store.list(tenant_id, "TrackingCategories", _first_page()).records
+        contact = store.list(tenant_id, "Contacts", Query(page=1)).records[1]
+        region = next(c for c in store.list(tenant_id, "TrackingCategories", Query(page=1)).records
                       if c["Status"] == "ACTIVE")
         sales[tenant_id] = sandbox.mutate(tenant_id, "Invoices", "create", None, {
             "Type": "ACCREC", "Status": "AUTHORISED", "Contact": {"ContactID": contact["ContactID"]},
@@ -79,12 +80,6 @@ def _post_recent_documents(sandbox: Sandbox) -> dict[str, str]:
                 "JournalLines": [{"LineAmount": amount, "AccountCode": code} for code, amount in lines],
             })
     return sales
-
-
-def _first_page():
-    from tap_xero.sandbox.store import Query
-
-    return Query(page=1)
 
 
 @pytest.fixture(scope="module")
