@@ -100,7 +100,7 @@ setup_meltano() {
   local plugins_stamp_file="$ROOT/.meltano/.plugins-setup" plugins_stamp
   plugins_stamp="$(stamp_of "$MELTANO_VENV/bin/python" "$ROOT/meltano.yml" "$ROOT/pyproject.toml" "meltano==$MELTANO_VERSION")"
   if [ "$(cat "$plugins_stamp_file" 2>/dev/null)" != "$plugins_stamp" ]; then
-    say "meltano install (tap-xero, target-postgres, target-duckdb)"
+    say "meltano install (tap-xero, target-postgres, target-duckdb, dbt-postgres, dbt-duckdb)"
     (cd "$ROOT" && quietly "$MELTANO" install)
     mkdir -p "$ROOT/.meltano"
     printf '%s\n' "$plugins_stamp" >"$plugins_stamp_file"

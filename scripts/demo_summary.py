@@ -41,8 +41,9 @@ def render(db_path: Path, counts: dict[str, int], schema: str = "xero") -> str:
         "",
         "Query it, for example:",
         f"  .meltano/loaders/target-duckdb/venv/bin/python -c \"import duckdb; "  # noqa: S608 - a hint for the user
-        f"print(duckdb.connect('{db_path}', read_only=True)"
-        f".sql('select * from {db_path.stem}.{schema}.invoices limit 5'))\"",
+        # The connection must outlive the relation it prints (duckdb 1.0 closes it once unreferenced).
+        f"db = duckdb.connect('{db_path}', read_only=True); "
+        f"print(db.sql('select * from {db_path.stem}.{schema}.invoices limit 5'))\"",
     ]
     return "\n".join(lines)
 

@@ -49,7 +49,8 @@ SDC_COLUMNS = (
     "_sdc_sequence", "_sdc_table_version", "_sdc_sync_started_at",
 )
 # Variables from the developer's shell that would change what Meltano, the tap or the targets do.
-_FOREIGN_VARIABLES = re.compile(r"^(MELTANO_|TAP_XERO_|TARGET_POSTGRES_|TARGET_DUCKDB_|PAN_SEC_|PAN_CFG_|PAN_CTX_)")
+_FOREIGN_VARIABLES = re.compile(
+    r"^(MELTANO_|TAP_XERO_|TARGET_POSTGRES_|TARGET_DUCKDB_|DBT_|PAN_SEC_|PAN_CFG_|PAN_CTX_)")
 
 
 @pytest.fixture(scope="session")
@@ -159,7 +160,7 @@ class MeltanoProject:
         sys_dir = self.workdir / "meltano-sys"
         if not sys_dir.exists():
             sys_dir.mkdir()
-            for kind in ("extractors", "loaders"):
+            for kind in ("extractors", "loaders", "transformers"):
                 (sys_dir / kind).symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
         return sys_dir
 
@@ -184,6 +185,17 @@ class MeltanoProject:
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": SCHEMA,
             "TARGET_DUCKDB_FILEPATH": str(self.duckdb_path),
             "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": SCHEMA,
+            "DBT_POSTGRES_HOST": PG_HOST,
+            "DBT_POSTGRES_PORT": PG_PORT,
+            "DBT_POSTGRES_USER": PG_USER,
+            "DBT_POSTGRES_PASSWORD": PG_PASSWORD,
+            "DBT_POSTGRES_DBNAME": self.database,
+            "DBT_POSTGRES_SOURCE_SCHEMA": SCHEMA,
+            "DBT_DUCKDB_PATH": str(self.duckdb_path),
+            "DBT_DUCKDB_SOURCE_SCHEMA": SCHEMA,
+            # dbt writes its compiled SQL and logs here, not into the checkout's transform/.
+            "DBT_TARGET_PATH": str(self.workdir / "dbt-target"),
+            "DBT_LOG_PATH": str(self.workdir / "dbt-logs"),
         })
         env.update(self.extra_env)
         env.update(overrides)
