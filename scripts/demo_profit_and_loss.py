@@ -53,8 +53,8 @@ def monthly_profit_and_loss(connection, schema: str = "analytics") -> dict[str, 
     maps to an empty list."""
     (catalog,) = connection.execute("select current_database()").fetchone()
     models = f'"{catalog}"."{schema}"'
-    rows = connection.execute(
-        f"select o.organisation_name, p.date_month, p.report_section, sum(p.report_amount) "
+    rows = connection.execute(  # the schema names are the dbt project's own, not input
+        f"select o.organisation_name, p.date_month, p.report_section, sum(p.report_amount) "  # noqa: S608
         f"from {models}.stg_xero__organisations o "
         f"left join {models}.xero__profit_and_loss_report p on p.tenant_id = o.tenant_id "
         f"group by 1, 2, 3 order by 1, 2"
@@ -114,7 +114,7 @@ def render_chart(organisations: dict[str, list[Month]]) -> str:
         high, low = max(0.0, *values), min(0.0, *values)
         span = (high - low) or 1.0
 
-        def y(value: float) -> float:
+        def y(value: float, y0: float = y0, high: float = high, span: float = span) -> float:
             return y0 + top + (high - value) / span * plot_height
 
         slot = (width - left - 20) / len(months)

@@ -59,7 +59,8 @@ def test_demo_runs_the_pipeline_and_prints_rows_per_table(demo):
     # The sandbox's demo secret is handed over through the environment, never printed.
     assert "sandbox-demo-client-secret" not in output
     # The query it suggests works as printed.
-    (suggested,) = re.findall(r"^  (\.meltano/loaders/target-duckdb/venv/bin/python -c .*)$", result.stdout, re.MULTILINE)
+    pattern = r"^  (\.meltano/loaders/target-duckdb/venv/bin/python -c .*)$"
+    (suggested,) = re.findall(pattern, result.stdout, re.MULTILINE)
     queried = subprocess.run(suggested, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert queried.returncode == 0, queried.stderr[-2000:]
     assert re.search(r"\b5 rows\b", queried.stdout), queried.stdout[-2000:]

@@ -224,7 +224,9 @@ def test_a_second_run_updates_exactly_the_changed_rows(project, pg, sandbox):
         f"select \"InvoiceID\" from xero.invoices where tenant_id = '{tenant_a}' and \"Status\" = 'AUTHORISED' "
         'order by "InvoiceID" limit 2'
     )
-    (third,) = pg.rows(f"select \"InvoiceID\" from xero.invoices where tenant_id = '{tenant_b}' order by \"InvoiceID\" limit 1")
+    (third,) = pg.rows(
+        f"select \"InvoiceID\" from xero.invoices where tenant_id = '{tenant_b}' order by \"InvoiceID\" limit 1"
+    )
     sandbox.clock.advance(5)  # mutations get a strictly later UpdatedDateUTC than anything loaded
     sandbox.mutate(tenant_a, "Invoices", "update", first[0], {"Reference": "e2e: updated reference"})
     sandbox.mutate(tenant_a, "Invoices", "void", second[0])
@@ -237,10 +239,12 @@ def test_a_second_run_updates_exactly_the_changed_rows(project, pg, sandbox):
     assert after.keys() == before.keys()
     changed = {key for key in after if after[key] != before[key]}
     assert changed == {(tenant_a, first[0]), (tenant_a, second[0]), (tenant_b, third[0])}
-    assert pg.scalar(f"select \"Reference\" from xero.invoices where \"InvoiceID\" = '{first[0]}'") == "e2e: updated reference"
+    reference = pg.scalar(f"select \"Reference\" from xero.invoices where \"InvoiceID\" = '{first[0]}'")
+    assert reference == "e2e: updated reference"
     assert pg.scalar(f"select \"Status\" from xero.invoices where \"InvoiceID\" = '{second[0]}'") == "VOIDED"
     assert pg.scalar(
-        f"select \"Name\" from xero.contacts where tenant_id = '{tenant_b}' and \"ContactID\" = '{created['ContactID']}'"
+        f"select \"Name\" from xero.contacts "
+        f"where tenant_id = '{tenant_b}' and \"ContactID\" = '{created['ContactID']}'"
     ) == "E2E Created Contact Ltd"
     # Incremental: only a handful of invoices were extracted again, not the whole table.
     extracted_after = dict(((t, i), x) for t, i, x in pg.rows(

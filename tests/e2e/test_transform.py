@@ -166,7 +166,9 @@ def test_the_tie_outs_compare_real_figures(built, pg, sandbox):
         select count(*), count(distinct tenant_id || period_start::text),
                count(*) filter (where coalesce(debit, 0) <> 0 or coalesce(credit, 0) <> 0)
         from {m}.stg_xero__report_trial_balance where account_id is not null""")
-    ((loaded_months,),) = _models(pg, "select count(distinct tenant_id || period_start::text) from {raw}.report_trial_balance")
+    ((loaded_months,),) = _models(
+        pg, "select count(distinct tenant_id || period_start::text) from {raw}.report_trial_balance"
+    )
     assert int(months) == int(loaded_months) >= 2 * 3  # every organisation and month the tap read
     assert int(report_lines) >= 10 * int(months) and int(moving) > 10
     ((modelled,),) = _models(pg, """

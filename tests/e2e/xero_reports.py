@@ -56,7 +56,7 @@ def trial_balance(org: Organisation, params: dict[str, str], today: date, update
             if not month and not ytd:
                 continue
             values = [max(month, 0), max(-month, 0), max(ytd, 0), max(-ytd, 0)]
-            totals = [t + v for t, v in zip(totals, values)]
+            totals = [t + v for t, v in zip(totals, values, strict=True)]
             cells = [reports.amount(v) if v else "" for v in values]
             if not month:  # Xero shows a zero month as 0.00 on the side of the year-to-date balance
                 cells[0 if ytd > 0 else 1] = "0.00"
