@@ -20,6 +20,11 @@ for both taps, on the same sandbox data and the same streams, in one run:
    (``--cost-scale`` invoices), the default stream selection, ``start_date`` ten years back; the
    first run, then an incremental run after 1% of the invoices changed; each beside the physical
    minimum, with the reports apart (the minimum Xero allows for the report window).
+6. ``orgs``: many organisations in one process under Xero's real limits (60 calls a minute and 5 at once
+   per organisation, 10,000 a minute for the app) and ``--orgs-latency-ms`` a call: a new user's first run
+   (default selection, as ``cost``) of 1..N organisations of ``--orgs-scale`` invoices each
+   (``--orgs-counts``); wall time against the physical bound (the slowest organisation's own calls at 60 a
+   minute and 5 at once, or the app-wide limit if it binds), peak RSS and records per CPU-second.
 
 Usage (from the repository root)::
 
@@ -72,6 +77,7 @@ START_DATE = "2000-01-01T00:00:00Z"
 # and for 1,000-invoice pages with line items (about 1.25 s).
 LATENCY_MS = 250.0
 PER_RECORD_MS = 1.0
+APP_CALLS_PER_MINUTE = 10_000  # Xero's app-wide limit, all organisations together
 
 # Endpoints both taps read, by Xero path. The singer-io tap also has "organisations", but it
 # requests /Organisations where Xero's path is /Organisation, so it is left out of the mix.
@@ -693,6 +699,53 @@ def phase_cost(options, workdir: Path) -> dict:
     }
 
 
+def organisation_bound_s(calls: int, latency_s: float, per_minute: int = 60, at_once: int = 5) -> float:
+    """Fewest seconds one organisation's ``calls`` can take: ``per_minute`` in any minute (a call may start a
+    minute after the call ``per_minute`` places before it), ``at_once`` at a time, each ``latency_s`` long."""
+    if calls <= 0:
+        return 0.0
+    full_minutes = (calls - 1) // per_minute
+    last_batch = calls - full_minutes * per_minute
+    return full_minutes * 60.0 + math.ceil(last_batch / at_once) * latency_s
+
+
+def phase_orgs(options, workdir: Path) -> dict:
+    """Many organisations in one process: a new user's first run under Xero's real limits, 1..N organisations.
+
+    The bound is physical: each organisation's own calls (counted by the sandbox) at 60 a minute and 5 at
+    once, each ``--orgs-latency-ms`` long; the app-wide 10,000 a minute if that binds. Real time by default
+    (``--orgs-time-scale`` 1: the wall time is what a user waits); a faster clock (the smoke test) divides
+    the bound by the same factor, and the wall time is then the measured one.
+    """
+    start = time.gmtime(time.time() - COST_HISTORY_YEARS * 365.25 * 86400)
+    scale = options.orgs_time_scale
+    latency_s = options.orgs_latency_ms / 1000
+    rows = []
+    for count in options.orgs_counts:
+        with sandbox(options.orgs_scale, count, limits=True, time_scale=scale,
+                     latency=(options.orgs_latency_ms, 0.0), workdir=workdir) as box:
+            tap = OurTap(box, default_stream_paths(), workdir / f"orgs-{count}", window_seconds=60.0 / scale)
+            tap.default_selection = True
+            tap.start_date = time.strftime("%Y-%m-%dT00:00:00Z", start)
+            tap.prepare()
+            run = tap.sync("full")
+            by_tenant = box.requests().get("by_tenant", {})
+        calls = {t: sum(paths.values()) for t, paths in by_tenant.items()}
+        organisation_bound = max((organisation_bound_s(n, latency_s) for n in calls.values()), default=0.0)
+        app_bound = 60.0 * sum(calls.values()) / APP_CALLS_PER_MINUTE
+        bound = max(organisation_bound, app_bound) / scale
+        rows.append({
+            "organisations": count, "wall_s": run.wall_s, "bound_s": bound, "wall_vs_bound": run.wall_s / bound,
+            "target_s": 1.5 * bound + 5, "api_calls": run.api_calls,
+            "calls_per_organisation": {"min": min(calls.values()), "max": max(calls.values())},
+            "records": run.records, "cpu_s": run.cpu_s, "records_per_cpu_s": run.records_per_cpu_s,
+            "peak_rss_mb": run.peak_rss_mb,
+        })
+        print(f"orgs {count}: wall {run.wall_s:.0f} s, bound {bound:.0f} s, rss {run.peak_rss_mb:.0f} MB", flush=True)
+    return {"scale": options.orgs_scale, "latency_ms": options.orgs_latency_ms, "time_scale": scale, "rows": rows,
+            "from": str(OurTap.other_checkout) if OurTap.other_checkout else "this checkout"}
+
+
 def phase_limits(options, taps: list[str], workdir: Path) -> dict:
     """Full sync of one tenant under Xero's limits and the latency model, scaled back to real time.
 
@@ -877,6 +930,20 @@ def format_report(results: dict) -> str:
         lines.append("by function (inclusive):")
         lines += [f"  {row['share']:6.1%}  {row['name']}" for row in profile["inclusive"]]
         lines.append("")
+    orgs = results.get("orgs")
+    if orgs:
+        clock = "real time" if orgs["time_scale"] == 1 else f"clock {orgs['time_scale']:g}x faster"
+        lines.append(f"## Many organisations in one process: first run (default selection), {orgs['scale']} invoices "
+                     f"each, Xero's real limits, {orgs['latency_ms']:g} ms a call, {clock} ({orgs['from']})")
+        lines.append(f"{'organisations':>14}{'wall s':>9}{'bound s':>9}{'wall/bound':>12}{'target s':>10}"
+                     f"{'calls/org':>11}{'records':>9}{'rec/CPU-s':>11}{'peak RSS MB':>13}")
+        for row in orgs["rows"]:
+            per_org = row["calls_per_organisation"]
+            lines.append(f"{row['organisations']:>14}{row['wall_s']:>9.0f}{row['bound_s']:>9.0f}"
+                         f"{row['wall_vs_bound']:>11.2f}x{row['target_s']:>10.0f}"
+                         f"{str(per_org['min']) + '-' + str(per_org['max']):>11}{row['records']:>9}"
+                         f"{row['records_per_cpu_s']:>11.0f}{row['peak_rss_mb']:>13.0f}")
+        lines.append("")
     rss = results.get("rss")
     if rss:
         lines.append(f"## Peak RSS (MB) by scale, streams {','.join(rss['streams'])}")
@@ -910,7 +977,8 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--streams", default=",".join(STANDARD_MIX),
                         help="Xero paths to sync, comma-separated (default: the standard mix)")
     parser.add_argument("--which", choices=("ours", "singerio", "both"), default="both")
-    parser.add_argument("--phases", default="calls,limits", help="calls,limits,rss,profile,cost (comma-separated)")
+    parser.add_argument("--phases", default="calls,limits",
+                        help="calls,limits,rss,profile,cost,orgs (comma-separated)")
     parser.add_argument("--time-scale", type=float, default=60.0,
                         help="limits phase: how many times faster than real time the sandbox's clock runs")
     parser.add_argument("--latency-ms", type=float, default=LATENCY_MS,
@@ -924,6 +992,11 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile-streams", default="Invoices", help="profile phase: Xero paths to sync")
     parser.add_argument("--profile-top", type=int, default=15, help="profile phase: functions to list")
     parser.add_argument("--cost-scale", type=int, default=2000, help="cost phase: invoices in the organisation")
+    parser.add_argument("--orgs-counts", default="1,10,20,40", help="orgs phase: organisations per run")
+    parser.add_argument("--orgs-scale", type=int, default=1500, help="orgs phase: invoices per organisation")
+    parser.add_argument("--orgs-time-scale", type=float, default=1.0,
+                        help="orgs phase: how many times faster the sandbox's clock runs (1: real time)")
+    parser.add_argument("--orgs-latency-ms", type=float, default=200.0, help="orgs phase: ms Xero takes a call")
     parser.add_argument("--ours-concurrency", type=int, default=5, metavar="N",
                         help="our tap's concurrent calls per organisation (1: one at a time, as RESTStream pages)")
     parser.add_argument("--ours-from", type=Path, metavar="CHECKOUT",
@@ -935,14 +1008,17 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     options = parser.parse_args(argv)
     if options.quick:
         options.scale = min(options.scale, 200)
-        options.phases = "calls,limits,rss,cost"
+        options.phases = "calls,limits,rss,cost,orgs"
         options.cost_scale = min(options.cost_scale, 200)
         options.rss_scales = "100,200"
+        options.orgs_counts, options.orgs_scale = "1,3", min(options.orgs_scale, 100)
+        options.orgs_time_scale = max(options.orgs_time_scale, 60.0)
         options.time_scale = max(options.time_scale, 600.0)
     options.streams = tuple(p.strip() for p in options.streams.split(",") if p.strip())
     options.rss_streams = tuple(p.strip() for p in options.rss_streams.split(",") if p.strip())
     options.profile_streams = tuple(p.strip() for p in options.profile_streams.split(",") if p.strip())
     options.rss_scales = [int(s) for s in str(options.rss_scales).split(",") if s.strip()]
+    options.orgs_counts = [int(s) for s in str(options.orgs_counts).split(",") if s.strip()]
     options.phases = tuple(p.strip() for p in options.phases.split(","))
     unknown = [p for p in options.streams + options.rss_streams + options.profile_streams if p not in BY_PATH]
     if unknown:
@@ -955,7 +1031,7 @@ def main(argv: list[str] | None = None) -> int:
     taps = ["ours", "singerio"] if options.which == "both" else [options.which]
     if "singerio" in taps:
         ensure_singerio_venv()
-    if "ours" in taps or "profile" in options.phases or "cost" in options.phases:
+    if "ours" in taps or {"profile", "cost", "orgs"} & set(options.phases):
         compile_our_bytecode()
     if options.ours_from:
         OurTap.other_checkout = options.ours_from.resolve()
@@ -977,6 +1053,8 @@ def main(argv: list[str] | None = None) -> int:
         results["profile"] = phase_profile(options, workdir)
     if "cost" in options.phases:
         results["cost"] = phase_cost(options, workdir)
+    if "orgs" in options.phases:
+        results["orgs"] = phase_orgs(options, workdir)
     print(format_report(results))
     if options.json:
         options.json.parent.mkdir(parents=True, exist_ok=True)

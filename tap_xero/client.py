@@ -21,11 +21,12 @@ one row per report line per calendar month over ``report_history_months`` (sync/
 
 How one tenant of one stream is read (every stream is partitioned by tenant; state is per tenant)
 -------------------------------------------------------------------------------------------------
-``get_records`` -> ``sync.outcomes`` (what ends a tenant's read without failing the run) -> webhook-targeted
-reads by ids when the queue allows (webhooks/targeted.py) -> else ``sync.prefetch`` (this tenant's pages,
-read ahead in the background while the previous tenant was written) of a ``sync.collection.CollectionRead``
-(the query of ``sync.query``, the page-shift repair, an interrupted window read again) -> written by
-``sync.tenant_sync.TenantWriter`` (child rows, state at safe points in ``sync.read_state``, progress).
+``get_records`` reads every tenant at once during a run (``partitions`` is then None, so the SDK asks once;
+state stays per tenant): ``sync.outcomes`` says which tenants to read (not one stopped or refused); a tenant
+with a webhook baseline reads by event ids (webhooks/targeted.py); the others read their collection
+(``sync.collection.CollectionRead``: the query of ``sync.query``, the page-shift repair, an interrupted window
+read again) on reader threads of ``sync.fan_in``, whose pages are written as they arrive, each followed by its
+safe point (``sync.tenant_sync.TenantWriter``: child rows, state in ``sync.read_state``, progress).
 What the tap provides (tap.py): ``tap.xero_client`` (http.XeroClient), ``tap.tenants``, ``tap.run_facts``,
 ``tap.settings``, ``tap.authenticator``.
 """
@@ -48,13 +49,13 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from tap_xero import values
 from tap_xero.endpoints import Endpoint, Report
 from tap_xero.output import direct_record_maps, record_message
-from tap_xero.paging import Page
+from tap_xero.paging import RecordsBudget
 from tap_xero.scopes import missing_scopes, stream_scopes
 from tap_xero.sdk_compat import CompatStream
 from tap_xero.sync import gating
 from tap_xero.sync.collection import CollectionRead, page_source
 from tap_xero.sync.outcomes import TenantOutcomes
-from tap_xero.sync.prefetch import TenantPrefetcher, close_pages
+from tap_xero.sync.fan_in import MAX_READERS, RECORDS_BUDGET, Delivery, TenantRead, written_records
 from tap_xero.sync.query import CollectionQuery
 from tap_xero.sync.read_state import ReadState
 from tap_xero.sync.report_reader import ReportReader
@@ -106,10 +107,6 @@ class XeroStream(CompatStream):
     def load_schema(cls, name: str) -> dict:
         """The generated schema of stream ``name`` (a fresh copy: the SDK may edit it)."""
         return json.loads(cls._schema_text(name))
-
-    @property
-    def partitions(self) -> list[dict] | None:
-        return [{"tenant_id": _tenant_id(tenant)} for tenant in self.tap.tenants]
 
     @property
     def metadata(self) -> singer.MetadataMapping:
@@ -175,10 +172,6 @@ class XeroStream(CompatStream):
             facts=self.tap.run_facts, logger=self.logger,
         )
 
-    @functools.cached_property
-    def _prefetcher(self) -> TenantPrefetcher:
-        return TenantPrefetcher(self.query.records_per_call, self.client.max_concurrent_per_tenant)
-
     def _scope_held(self) -> bool | None:
         granted = self.tap.authenticator.granted_scopes()
         return None if granted is None else not missing_scopes(stream_scopes(self), granted)
@@ -214,59 +207,71 @@ class XeroStream(CompatStream):
 
     # -- records --------------------------------------------------------------------------------------
 
-    def get_records(self, context: types.Context | None) -> Iterator[dict]:
-        assert context is not None, "XeroStream is partitioned by tenant"
-        self._write_child_schemas()
-        sync = targeted.webhook_sync(self.tap)
-        tenant_id = context["tenant_id"]
-        try:
-            # With a webhook queue and a baseline, only the records named by queued events are fetched.
-            yield from self.outcomes.read(
-                tenant_id, self.tenant_state(context), self.write_state_now,
-                lambda: targeted.tenant_records(self, context, self._tenant_records, sync),
-                on_abort=self._prefetcher.stop,
-            )
-            if self.batch_mode:
-                self.before_batch_written()  # a tenant's child rows are in files even when the parent is not
-        finally:
-            self.client.progress.stream_done(self.name, tenant_id)
+    @property
+    def partitions(self) -> list[dict] | None:
+        # During a run every tenant is read at once (get_records(None)); state stays per tenant.
+        if self.tap.reads_all_tenants_at_once:
+            return None
+        return [{"tenant_id": _tenant_id(tenant)} for tenant in self.tap.tenants]
 
-    def _tenant_records(self, tenant_id: str, context: types.Context) -> Iterator[dict]:
+    def get_records(self, context: types.Context | None) -> Iterator[dict]:
+        self._write_child_schemas()
+        tenant_ids = [_tenant_id(t) for t in self.tap.tenants] if context is None else [context["tenant_id"]]
+        sync = targeted.webhook_sync(self.tap)
+        reads = []
+        budget = RecordsBudget(RECORDS_BUDGET)  # what all the tenants' reads hold at once (sync/fan_in.py)
+        for tenant_id in tenant_ids:
+            context = {"tenant_id": tenant_id}
+            state = self.tenant_state(context)
+            if not self.outcomes.may_read(tenant_id, state):
+                continue
+            if targeted.targeted_start(self, context, sync) is not None:
+                # By webhook event ids: a few calls, read here, before the collections of the others.
+                by_ids = functools.partial(targeted.tenant_records, self, context, self._not_targeted, sync)
+                yield from self.outcomes.read(tenant_id, state, self.write_state_now, by_ids)
+                self.client.progress.stream_done(self.name, tenant_id)
+                continue
+            reads.append(self._collection_read(tenant_id, state, sync, budget))
+        yield from written_records(reads, self.outcomes, self.write_state_now, self.write_child_rows, MAX_READERS)
+        if self.batch_mode:
+            self.before_batch_written()  # every tenant's child rows are in files, even when the parent is not
+
+    def _collection_read(self, tenant_id: str, state: dict, sync: targeted.WebhookSync | None,
+                         budget: RecordsBudget) -> TenantRead:
+        """One tenant's read of this collection, set up here (state is read on the writing thread)."""
         query = self.query
-        read_state = ReadState(self.tenant_state(context), self.replication_key, self.write_state_now)
-        bookmark = query.offset_bookmark(read_state.bookmark) if query.pages_by_offset else read_state.bookmark
+        read_state = ReadState(state, self.replication_key, self.write_state_now)
         writer = TenantWriter(
             self.name, tenant_id, query, read_state, save_state=bool(self.replication_key) and self.selected,
             write_children=lambda record: self.write_child_rows(record, tenant_id), facts=self.tap.run_facts,
             progress=self.client.progress, check_stop=self.client.guard.check_stop,
         )
-        since = query.start(read_state.bookmark)  # before this read moves the bookmark
-        tenant_ids = [partition["tenant_id"] for partition in self.partitions or []]
-        pages = self._prefetcher.pages_for(tenant_id, tenant_ids, self._read_tenant, self._may_prefetch)
-        try:
-            yield from writer.records(pages, bookmark, since)
-        finally:
-            close_pages(pages)
-
-    def _read_tenant(self, tenant_id: str) -> Iterator[Page]:
-        """A tenant's pages, set up here from its state (on the writing thread); read wherever iterated."""
-        query = self.query
-        read_state = ReadState(self.tenant_state({"tenant_id": tenant_id}), self.replication_key, self.write_state_now)
-        start_offset = (query.offset_bookmark(read_state.bookmark) or 0) if query.pages_by_offset else 0
+        writer.begin(
+            query.offset_bookmark(read_state.bookmark) if query.pages_by_offset else read_state.bookmark,
+            query.start(read_state.bookmark),  # before this read moves the bookmark
+        )
         read = CollectionRead(
-            query, page_source(self.client, tenant_id, query), lambda record: self.prepare_record(record, tenant_id),
-            start=query.start(read_state.bookmark), start_offset=start_offset,
+            query, page_source(self.client, tenant_id, query, budget),
+            lambda record: self.prepare_record(record, tenant_id),
+            start=query.start(read_state.bookmark),
+            start_offset=(query.offset_bookmark(read_state.bookmark) or 0) if query.pages_by_offset else 0,
             interrupted=read_state.interrupted() if query.guards_shifts else None,
             logger=self.logger, label=f"Stream '{self.name}', tenant {tenant_id}",
         )
-        return read.pages()
 
-    def _may_prefetch(self, tenant_id: str) -> bool:
-        """Not a tenant stopped or refused this stream, nor one that reads by webhook event ids."""
-        if self.tap.run_facts.stopped(tenant_id) is not None or self.refused_for(tenant_id):
-            return False
-        sync = targeted.webhook_sync(self.tap)
-        return targeted.targeted_start(self, {"tenant_id": tenant_id}, sync) is None
+        def deliveries() -> Iterator[Delivery]:
+            for page in read.pages():
+                yield Delivery(page.records, after=functools.partial(writer.page_written, page), claim=page.claim)
+
+        def finished() -> None:
+            writer.finish()
+            targeted.normal_read_done(self, {"tenant_id": tenant_id}, sync)
+
+        return TenantRead(tenant_id, state, deliveries, finished,
+                          done=lambda: self.client.progress.stream_done(self.name, tenant_id))
+
+    def _not_targeted(self, tenant_id: str, context: types.Context) -> Iterator[dict]:
+        raise AssertionError("a tenant that reads by event ids is read by targeted.tenant_records")
 
     # -- child tables ---------------------------------------------------------------------------------
 
@@ -342,18 +347,19 @@ class XeroReportStream(XeroStream):
     report: ClassVar[Report | None] = None
 
     def get_records(self, context: types.Context | None) -> Iterator[dict]:
-        assert context is not None and self.report is not None
-        tenant_id = context["tenant_id"]
-        try:
-            yield from self.outcomes.read(
-                tenant_id, self.tenant_state(context), self.write_state_now, lambda: self._report_rows(context)
-            )
-        finally:
-            self.client.progress.stream_done(self.name, tenant_id)
-
-    def _report_rows(self, context: types.Context) -> Iterator[dict]:
         assert self.report is not None
-        tenant_id = context["tenant_id"]
+        tenant_ids = [_tenant_id(t) for t in self.tap.tenants] if context is None else [context["tenant_id"]]
+        reads = []
+        for tenant_id in tenant_ids:
+            state = self.tenant_state({"tenant_id": tenant_id})
+            if self.outcomes.may_read(tenant_id, state):
+                reader = self._reader(tenant_id, state)
+                reads.append(TenantRead(tenant_id, state, reader.deliveries,
+                                        done=functools.partial(self.client.progress.stream_done, self.name, tenant_id)))
+        yield from written_records(reads, self.outcomes, self.write_state_now, self.write_child_rows, MAX_READERS)
+
+    def _reader(self, tenant_id: str, state: dict) -> ReportReader:
+        assert self.report is not None
         settings = self.tap.settings
         journals = self.tap.streams.get(JOURNALS_STREAM)
         granted = self.tap.authenticator.granted_scopes()
@@ -361,13 +367,11 @@ class XeroReportStream(XeroStream):
             isinstance(journals, XeroStream) and not journals.refused_for(tenant_id)
             and not missing_scopes(stream_scopes(journals), granted)
         )
-        reader = ReportReader(
+        return ReportReader(
             self.report, tenant_id, stream_name=self.name, client=self.client, facts=self.tap.run_facts,
-            state=self.tenant_state(context), save_state=self.write_state_now,
+            state=state, save_state=self.write_state_now,
             history_months=settings.report_history_months, reread_months=settings.report_reread_months,
             journals_allowed=journals_allowed,
             on_journals_refused=lambda: journals.remember_refusal({"tenant_id": tenant_id}),
             convert=self._convert, logger=self.logger, now=dt.datetime.now(dt.timezone.utc),
         )
-        self.client.progress.start(self.name, tenant_id)
-        yield from reader.rows()

@@ -176,7 +176,7 @@ class XeroClient:
         retry_base_seconds: float | None = None,
         retry_max_wait_seconds: float | None = None,
         max_rate_limited: int = 20,
-        max_workers: int = 16,
+        max_workers: int = 64,
         limits: Limits | None = None,
         guard: RunGuard | None = None,
         call_budget: int | None = None,

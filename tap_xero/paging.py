@@ -11,6 +11,11 @@ Paging kinds (``endpoints.Paging``):
 - OFFSET (Journals): ``offset=<last JournalNumber seen>``, one call after another until a short call.
 - NONE: one call.
 
+``RecordsBudget`` bounds the decoded records all the reads of one stream hold at once, whatever the number
+of organisations read at once (sync/fan_in.py): every call claims its page size before it is made, gives
+back what its page did not fill as soon as it arrives, and the rest once its records are written (or when
+the page is dropped unread).
+
 ``ShiftGuard`` detects the page shift (a record modified while a sorted collection is paged moves to the
 end, so every later record moves one place up and one record at a page boundary is never served): it
 counts the distinct ids served against Xero's ``itemCount``. See client.py for what is done about it.
@@ -19,10 +24,10 @@ counts the distinct ids served against Xero's ``itemCount``. See client.py for w
 from __future__ import annotations
 
 import collections
-import contextlib
-import queue
-from array import array
+import functools
 import threading
+import time
+from array import array
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -36,9 +41,70 @@ K = TypeVar("K")  # what identifies one call: a page number, a run of months, a 
 # Fetch one call: extra query parameters in, decoded body out.
 FetchBody = Callable[[dict], dict]
 
-# Memory is decoded records, not pages: a 1,000-invoice page decodes to about 10 MB of Python objects.
+# Memory is decoded records, not pages: a 1,000-invoice page decodes to about 6 MB of Python objects.
+
+
+class Claim:
+    """One call's share of a RecordsBudget: its page size until the page arrives, then its records."""
+
+    __slots__ = ("_budget", "_held")
+
+    def __init__(self, budget: RecordsBudget | None, held: int) -> None:
+        self._budget = budget
+        self._held = held
+
+    def keep(self, records: int) -> None:
+        """The page arrived with ``records`` records: give back the rest of the claim now."""
+        self._give_back(self._held - records)
+
+    def release(self) -> None:
+        """The page's records are written (or dropped): give back all of it. Idempotent."""
+        self._give_back(self._held)
+
+    def _give_back(self, n: int) -> None:
+        budget = self._budget
+        if budget is not None and n > 0:
+            self._held -= n
+            budget.give_back(n)
+
+
+NO_CLAIM = Claim(None, 0)
+
+
+class RecordsBudget:
+    """Records the reads of one stream may hold at once, all organisations together (module docstring).
+
+    ``claim(n, wait=False)`` is how look-ahead asks: None when the budget is full (fetch nothing ahead).
+    ``claim(n, wait=True)`` is how a read asks for the page it needs next: it waits until enough is given
+    back, at most ``patience`` seconds, then goes over the budget rather than stall the run (every path
+    gives its claims back, so waiting that long means a bug holds records it no longer needs).
+    """
+
+    def __init__(self, limit: int, patience: float = 10.0) -> None:
+        self.limit = max(1, limit)
+        self.patience = patience
+        self.held = 0
+        self.peak = 0
+        self._changed = threading.Condition()
+
+    def claim(self, n: int, *, wait: bool) -> Claim | None:
+        n = max(1, min(n, self.limit))
+        with self._changed:
+            if self.held + n > self.limit:
+                if not wait:
+                    return None
+                deadline = time.monotonic() + self.patience
+                while self.held + n > self.limit and (left := deadline - time.monotonic()) > 0:
+                    self._changed.wait(left)
+            self.held += n
+            self.peak = max(self.peak, self.held)
+        return Claim(self, n)
+
+    def give_back(self, n: int) -> None:
+        with self._changed:
+            self.held -= n
+            self._changed.notify_all()
 RECORDS_AHEAD = 2000  # records one query's look-ahead may hold (in flight or waiting), besides the page in use
-BACKGROUND_RECORDS = 4000  # records that the background reads of other tenants may hold, all together
 
 
 def pages_ahead(per_page: int, max_concurrent: int) -> int:
@@ -47,15 +113,6 @@ def pages_ahead(per_page: int, max_concurrent: int) -> int:
     Two pages of 1,000 in flight still outpace Xero's 60 calls a minute (a page takes about a second).
     """
     return max(1, min(max_concurrent, RECORDS_AHEAD // max(1, per_page)))
-
-
-def background_readers(per_page: int, max_concurrent: int, pages_ready: int, wanted: int) -> int:
-    """How many other tenants may be read in the background (at least 1, at most ``wanted``).
-
-    Each holds up to its look-ahead, ``pages_ready`` finished pages and one it is handing over.
-    """
-    pages_each = pages_ahead(per_page, max_concurrent) + pages_ready + 1
-    return max(1, min(wanted, BACKGROUND_RECORDS // (max(1, per_page) * pages_each)))
 
 
 @dataclass
@@ -68,37 +125,79 @@ class Page:
     item_count: int | None = None
     server_time: str | None = None  # the envelope's DateTimeUTC
     marker_update: dict | None = None  # how far a re-read of an interrupted read has got, once this page is written
+    claim: Claim = NO_CLAIM  # its share of the stream's RecordsBudget; given back once its records are written
+
+
+_NONE_LEFT = object()
 
 
 def ordered_lookahead(
-    fetch: Callable[[K], T], numbers: Iterable[K], executor: Executor, max_ahead: int
+    fetch: Callable[[K], T], numbers: Iterable[K], executor: Executor, max_ahead: int,
+    *, budget: RecordsBudget | None = None, per_call: int = 0,
 ) -> Generator[T, None, None]:
     """``fetch(n)`` for each of ``numbers``, up to ``max_ahead`` at once, yielded in the order of ``numbers``.
 
     At most ``max_ahead`` results exist at any time besides the one being consumed. A failure is raised
     when its turn comes (the earlier results are yielded first). Abandoning the iterator cancels what has
-    not started.
+    not started. With ``budget`` (results are Pages), each call first claims ``per_call`` records: calls
+    ahead only when the budget has room, the next one needed waiting for room once the earlier results are
+    handed over; a result never handed over gives its claim back when its call ends.
     """
-    pending: collections.deque[Future[T]] = collections.deque()
+    pending: collections.deque[tuple[Future[T], Claim]] = collections.deque()
     remaining = iter(numbers)
+    held_back: Any = _NONE_LEFT  # a number whose call the budget had no room for yet
     max_ahead = max(1, max_ahead)
 
-    def fill() -> None:
+    def fill(wait: bool) -> None:
+        nonlocal held_back
         while len(pending) < max_ahead:
-            number = next(remaining, None)
-            if number is None:
+            number = next(remaining, _NONE_LEFT) if held_back is _NONE_LEFT else held_back
+            held_back = _NONE_LEFT
+            if number is _NONE_LEFT:
                 return
-            pending.append(executor.submit(fetch, number))
+            claim = NO_CLAIM if budget is None else budget.claim(per_call, wait=wait and not pending)
+            if claim is None:
+                held_back = number
+                return
+            pending.append((executor.submit(_claimed_call, fetch, number, claim), claim))
 
     try:
-        fill()
-        while pending:
-            result = pending.popleft().result()
-            fill()  # keep the pipe full while the consumer works on this result
+        while True:
+            fill(wait=True)  # the previous result is handed over: the next call may wait for room
+            if not pending:
+                return
+            future, _ = pending.popleft()
+            result = future.result()
+            fill(wait=False)  # keep the pipe full while the consumer works on this result
             yield result
+            del result
     finally:
-        for future in pending:
+        for future, claim in pending:
             future.cancel()
+            future.add_done_callback(_give_back(claim))  # never handed over: its page is dropped
+
+
+def _give_back(claim: Claim) -> Callable[[Future], None]:
+    return lambda _done: claim.release()
+
+
+def _claimed_call(fetch: Callable[[K], T], number: K, claim: Claim) -> T:
+    try:
+        result = fetch(number)
+    except BaseException:
+        claim.release()
+        raise
+    if claim is not NO_CLAIM:
+        page: Any = result
+        claim.keep(len(page.records))
+        page.claim = claim
+    return result
+
+
+def claimed_fetch(fetch: Callable[[], Page], budget: RecordsBudget | None, per_call: int) -> Page:
+    """One call made when the budget has room for ``per_call`` records (waiting for it if need be)."""
+    claim = NO_CLAIM if budget is None else budget.claim(per_call, wait=True)
+    return _claimed_call(lambda _: fetch(), None, claim or NO_CLAIM)
 
 
 def page_from_body(number: int, body: dict, envelope_key: str) -> Page:
@@ -122,21 +221,30 @@ def iter_pages(
     max_ahead: int,
     offset_field: str = "JournalNumber",
     start_offset: int = 0,
+    budget: RecordsBudget | None = None,
 ) -> Iterator[Page]:
-    """Every page of one query, in order. ``fetch_body(extra_params)`` makes one call."""
+    """Every page of one query, in order. ``fetch_body(extra_params)`` makes one call; with ``budget``
+    each call first claims its page size there (see RecordsBudget)."""
+    per_page = page_size if paging is Paging.PAGE_SIZE else FIXED_PAGE_SIZE
     if paging is Paging.NONE:
-        yield page_from_body(1, fetch_body({}), envelope_key)
+        yield claimed_fetch(lambda: page_from_body(1, fetch_body({}), envelope_key), budget, per_page)
     elif paging is Paging.OFFSET:
-        yield from _offset_pages(fetch_body, envelope_key, offset_field, start_offset)
+        yield from _offset_pages(fetch_body, envelope_key, offset_field, start_offset, budget)
     else:
-        yield from _numbered_pages(fetch_body, paging, envelope_key, page_size, executor, max_ahead)
+        yield from _numbered_pages(fetch_body, paging, envelope_key, per_page, executor, max_ahead, budget)
 
 
-def _offset_pages(fetch_body: FetchBody, envelope_key: str, offset_field: str, offset: int) -> Iterator[Page]:
+def _offset_pages(
+    fetch_body: FetchBody, envelope_key: str, offset_field: str, offset: int, budget: RecordsBudget | None
+) -> Iterator[Page]:
     """Journals: ``offset`` = the last number seen, one call after another until a short call."""
+
+    def fetch_at(number: int, offset: int) -> Page:
+        return page_from_body(number, fetch_body({"offset": offset}), envelope_key)
+
     number = 1
     while True:
-        page = page_from_body(number, fetch_body({"offset": offset}), envelope_key)
+        page = claimed_fetch(functools.partial(fetch_at, number, offset), budget, FIXED_PAGE_SIZE)
         yield page
         if len(page.records) < FIXED_PAGE_SIZE or not page.records:
             return
@@ -148,88 +256,37 @@ def _offset_pages(fetch_body: FetchBody, envelope_key: str, offset_field: str, o
 
 
 def _numbered_pages(
-    fetch_body: FetchBody, paging: Paging, envelope_key: str, page_size: int, executor: Executor, max_ahead: int
+    fetch_body: FetchBody, paging: Paging, envelope_key: str, per_page: int, executor: Executor, max_ahead: int,
+    budget: RecordsBudget | None,
 ) -> Iterator[Page]:
     """``page`` (and ``pageSize``): the first page, then the others fetched ahead when Xero says how many."""
-    per_page = page_size if paging is Paging.PAGE_SIZE else FIXED_PAGE_SIZE
 
     def fetch_page(number: int) -> Page:
         params = {"page": number, "pageSize": per_page} if paging is Paging.PAGE_SIZE else {"page": number}
         return page_from_body(number, fetch_body(params), envelope_key)
 
-    first = fetch_page(1)
+    first = claimed_fetch(lambda: fetch_page(1), budget, per_page)
     yield first
-    if first.page_count is None:
+    page_count, number = first.page_count, first.number
+    last_full = len(first.records) >= per_page
+    del first  # what is written is given back to the budget; hold nothing here
+    if page_count is None:
         # No pagination element: one page after another until a short one.
-        page = first
-        while len(page.records) >= per_page:
-            page = fetch_page(page.number + 1)
+        while last_full:
+            number += 1
+            page = claimed_fetch(functools.partial(fetch_page, number), budget, per_page)
+            last_full = len(page.records) >= per_page
             yield page
         return
-    known = first.page_count
+    known = page_count
     next_number = 2
     while next_number <= known:
-        for page in ordered_lookahead(fetch_page, range(next_number, known + 1), executor, max_ahead):
-            yield page
+        for page in ordered_lookahead(fetch_page, range(next_number, known + 1), executor, max_ahead,
+                                      budget=budget, per_call=per_page):
             if page.page_count is not None and page.page_count > known:
                 known = page.page_count  # records were added while paging: fetch the new pages too
             next_number = page.number + 1
-
-
-class Prefetch(Iterator[T]):
-    """Run ``source`` on its own thread, at most ``max_ready`` items ahead of the consumer.
-
-    Items (and a failure, in its turn) come out in the source's order. ``close()`` stops the producer
-    at its next item; an abandoned Prefetch does not keep a thread reading forever.
-    """
-
-    _DONE = object()
-
-    def __init__(self, source: Iterator[T], max_ready: int) -> None:
-        self._queue: queue.Queue = queue.Queue(maxsize=max(1, max_ready))
-        self._stopped = threading.Event()
-        self._finished = False
-        self._thread = threading.Thread(target=self._produce, args=(source,), daemon=True, name="xero-prefetch")
-        self._thread.start()
-
-    def _put(self, item: object) -> bool:
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _produce(self, source: Iterator[T]) -> None:
-        try:
-            for item in source:
-                if not self._put(("item", item)):
-                    return
-        except BaseException as exc:  # handed to the consumer, raised in its turn
-            self._put(("error", exc))
-            return
-        finally:
-            close = getattr(source, "close", None)
-            if close is not None and self._stopped.is_set():
-                with contextlib.suppress(Exception):  # a generator closing after being abandoned
-                    close()
-        self._put(("done", self._DONE))
-
-    def __next__(self) -> T:
-        if self._finished:
-            raise StopIteration
-        kind, value = self._queue.get()
-        if kind == "item":
-            return value
-        self._finished = True
-        if kind == "error":
-            raise value
-        raise StopIteration
-
-    def close(self) -> None:
-        self._stopped.set()
-        self._finished = True
+            yield page
 
 
 class ShiftGuard:

@@ -95,6 +95,7 @@ class TapXero(CompatTap):
         PluginCapabilities.STRUCTURED_LOGGING,
     ]
     final_state_written = False  # by a sync of this process (XeroCommand hands on the platform's state if not)
+    reads_all_tenants_at_once = False  # set for a run: each stream reads every tenant at once (sync/fan_in.py)
 
     def __init__(
         self,
@@ -258,11 +259,13 @@ class TapXero(CompatTap):
             if deadline:
                 self.logger.info("%s", deadline)
             gc.freeze()
+            self.reads_all_tenants_at_once = True
             sdk_sync_all()
             stops = self.run_facts.stops
             if stops:
                 raise stops[0] if len(stops) == 1 else errors.StoppedEarly(stops)
         finally:
+            self.reads_all_tenants_at_once = False
             # The last line on stdout, however the run ends: the state covering every record written. Written
             # even when it equals the previous STATE (the SDK's state writer would skip it): a platform resumes
             # from the last line.

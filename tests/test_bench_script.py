@@ -70,6 +70,14 @@ def test_the_report_minimum_is_twelve_months_a_call_where_xero_takes_periods():
     assert bench.minimum_report_calls(1) == 6
 
 
+def test_an_organisations_bound_is_its_calls_at_sixty_a_minute_and_five_at_once():
+    assert bench.organisation_bound_s(0, 0.2) == 0
+    assert bench.organisation_bound_s(5, 0.2) == pytest.approx(0.2)
+    assert bench.organisation_bound_s(60, 0.2) == pytest.approx(2.4)
+    assert bench.organisation_bound_s(61, 0.2) == pytest.approx(60.2)  # call 61 starts a minute after call 1
+    assert bench.organisation_bound_s(148, 0.2) == pytest.approx(121.2)  # the 40-organisation bound
+
+
 def test_snake_case_matches_the_singerio_stream_ids():
     assert bench.snake_case("CreditNotes") == "credit_notes"
     assert bench.snake_case("Invoices") == "invoices"
@@ -106,7 +114,7 @@ def test_quick_run_prints_and_writes_every_promised_figure(tmp_path):
                     "records / CPU-s",
                     "peak RSS MB", "under Xero's limits", "scaled back to real seconds", "Peak RSS (MB) by scale",
                     "ratios ours/singer-io", "Run cost", "incremental, 1% of invoices changed", "of which reports",
-                    "changed invoices re-emitted"):
+                    "changed invoices re-emitted", "Many organisations in one process"):
         assert heading in report, heading
 
     results = json.loads(out.read_text())
@@ -128,4 +136,10 @@ def test_quick_run_prints_and_writes_every_promised_figure(tmp_path):
     assert cost["incremental"]["changed_invoices_emitted"] == cost["changed_invoices"] >= 1
     assert [row["scale"] for row in results["rss"]["rows"]] == [100, 200]
     assert all(row["ours"]["peak_rss_mb"] > 10 for row in results["rss"]["rows"])
+    orgs = results["orgs"]["rows"]
+    assert [row["organisations"] for row in orgs] == [1, 3]
+    for row in orgs:
+        assert row["bound_s"] > 0 and row["wall_s"] > 0 and row["peak_rss_mb"] > 10
+        assert row["calls_per_organisation"]["min"] > 1 and row["records"] > 0
+    assert orgs[1]["records"] > orgs[0]["records"]
     assert results["machine"]["cores"] >= 1

@@ -9,7 +9,8 @@ the record converter), never the reverse: nothing here imports a stream or the S
 - ``collection``: one tenant's pages of one collection: the forward read, an interrupted window read
   again, the page-shift repair.
 - ``tenant_sync``: writing one tenant's pages: records and child rows, state at safe points, progress.
-- ``prefetch``: the next tenants' pages read in the background while one tenant is written.
+- ``fan_in``: every tenant of a stream read at once on reader threads, within a memory budget; their
+  pages written as they arrive, on the one writing thread.
 - ``outcomes``: what ends a tenant's read without failing the run (stops, refusals, retired endpoints).
 - ``gating``: endpoints Xero refuses to the app's pricing tier, remembered for a day.
 - ``report_months``, ``report_reader``: which report months a run reads, in how few calls.

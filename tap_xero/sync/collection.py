@@ -1,6 +1,6 @@
 """CollectionRead: every page of one collection to write for one tenant, and the page-shift repair.
 
-Reads only (nothing here writes a message), so it may run on a producer thread (prefetch.py).
+Reads only (nothing here writes a message), so it runs on a reader thread (fan_in.py).
 
 **Page shift.** Sorting by UpdatedDateUTC means a record edited while a collection is paged jumps to the
 end, and every later record moves up one place: the record at the next page boundary is served on a page
@@ -26,7 +26,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any, Protocol
 
 from tap_xero import values
-from tap_xero.paging import Page, ShiftGuard, iter_pages, pages_ahead
+from tap_xero.paging import Page, RecordsBudget, ShiftGuard, iter_pages, pages_ahead
 from tap_xero.sync.query import IMS_MARGIN, CollectionQuery
 
 # The page-shift guard remembers exactly the records edited this long before the first page's server time
@@ -49,8 +49,10 @@ class XeroCalls(Protocol):
                  headers: dict | None = None) -> dict: ...
 
 
-def page_source(client: XeroCalls, tenant_id: str, query: CollectionQuery) -> PageSource:
-    """The pages of ``query`` for one tenant through ``client``, fetched ahead within its allowance."""
+def page_source(client: XeroCalls, tenant_id: str, query: CollectionQuery,
+                budget: RecordsBudget | None = None) -> PageSource:
+    """The pages of ``query`` for one tenant through ``client``, fetched ahead within its allowance (and
+    within ``budget``, the records all the stream's reads may hold at once)."""
     endpoint = query.endpoint
 
     def pages(params: dict, ims: dt.datetime | None, start_offset: int = 0) -> Iterator[Page]:
@@ -63,7 +65,7 @@ def page_source(client: XeroCalls, tenant_id: str, query: CollectionQuery) -> Pa
             fetch_body, endpoint.paging, endpoint.envelope_key,
             page_size=query.page_size, executor=client.executor,
             max_ahead=pages_ahead(query.records_per_call, client.max_concurrent_per_tenant),
-            start_offset=start_offset,
+            start_offset=start_offset, budget=budget,
         )
 
     return pages
@@ -230,4 +232,4 @@ class CollectionRead:
             if version is not None and (self.newest is None or version > self.newest):
                 self.newest = version
             kept.append(record)
-        return Page(page.number, kept, page.page_count, page.item_count, page.server_time)
+        return Page(page.number, kept, page.page_count, page.item_count, page.server_time, claim=page.claim)

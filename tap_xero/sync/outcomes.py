@@ -48,21 +48,34 @@ class TenantOutcomes:
         on_abort: Callable[[], None] = lambda: None,
     ) -> Iterator[dict]:
         """The tenant's records from ``read()``, or fewer without failing the run (module docstring)."""
-        if self.facts.stopped(tenant_id) is not None or self._skipped(tenant_id, state):
+        if not self.may_read(tenant_id, state):
             return
         try:
             yield from read()
-        except errors.TenantStopped as stop:
-            self.facts.stop(stop)
-            self.logger.warning("%s The run goes on with the other organisations.", stop)
-            return
-        except (errors.XeroApiError, errors.AuthError) as exc:
-            if not self._ends_quietly(tenant_id, state, write_state, exc):
+        except BaseException as exc:
+            if not isinstance(exc, Exception) or not self.ended(tenant_id, state, write_state, exc):
+                on_abort()
                 raise
             return
-        except BaseException:
-            on_abort()
-            raise
+        self.completed(tenant_id, state, write_state)
+
+    def may_read(self, tenant_id: str, state: MutableMapping[str, Any]) -> bool:
+        """False for an organisation stopped earlier in the run, or one Xero refused this stream within a day."""
+        return self.facts.stopped(tenant_id) is None and not self._skipped(tenant_id, state)
+
+    def ended(self, tenant_id: str, state: MutableMapping[str, Any], write_state: Callable[[], None],
+              exc: Exception) -> bool:
+        """True when ``exc`` ends only this tenant's read (remembered, warned about); False: it ends the run."""
+        if isinstance(exc, errors.TenantStopped):
+            self.facts.stop(exc)
+            self.logger.warning("%s The run goes on with the other organisations.", exc)
+            return True
+        if isinstance(exc, (errors.XeroApiError, errors.AuthError)):
+            return self._ends_quietly(tenant_id, state, write_state, exc)
+        return False
+
+    def completed(self, tenant_id: str, state: MutableMapping[str, Any], write_state: Callable[[], None]) -> None:
+        """The tenant's read ended normally: a refusal remembered earlier is forgotten."""
         if gating.forget(state):
             self.logger.info("Stream '%s': Xero serves it to tenant %s again.", self.stream, tenant_id)
             write_state()

@@ -3,6 +3,9 @@
     reader = ReportReader(report, tenant_id, client=..., facts=..., state=..., save_state=..., ...)
     for row in reader.rows(): ...
 
+Reads only, in ``deliveries`` (so it may run on a reader thread, fan_in.py); what is written (the plan, each
+call's months marked read) travels as each delivery's ``after``, run on the writing thread.
+
 1. The plan (``report_months.plan``): which months to read. It needs the organisation's lock date (from the
    Organisation record the ``organisations`` stream read this run, else one ``GET Organisation``) and, for
    reports made of postings, evidence of what changed: the journals the ``journals`` stream read this run
@@ -22,6 +25,7 @@ function that writes it).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, Protocol
@@ -29,6 +33,7 @@ from typing import Any, Protocol
 from tap_xero import errors, reports
 from tap_xero.endpoints import JOURNALS_ENDPOINT, ORGANISATION, Paging, Report
 from tap_xero.paging import iter_pages, ordered_lookahead
+from tap_xero.sync.fan_in import Delivery
 from tap_xero.sync.report_months import (
     STATE_KEY, Evidence, MonthsRead, ReportPolicy, add_months, chunks, lock_month, month_of, plan,
 )
@@ -84,24 +89,24 @@ class ReportReader:
         self.logger = logger
         self.now = now
         self.months_per_call = report.months_per_call
+        self._coverage = MonthsRead()  # as written so far (writing thread)
+        self._journals_refused = False  # found while planning (reader thread), remembered when the plan is saved
 
     # -- 1. the plan -----------------------------------------------------------------------------------
 
     def make_plan(self) -> MonthsRead:
-        """This run's coverage (saved before any report call)."""
+        """This run's coverage (``deliveries`` saves it, on the writing thread, before any report call)."""
         report = self.report
         current = month_of(self.now.date())
         window = (add_months(current, -(self.history_months - 1)), current)
         read = MonthsRead.from_state(self.state.get(STATE_KEY))
         policy = ReportPolicy(report.balances, report.from_postings, report.months_per_call)
         locked = lock_month(self._lock_date()) if report.from_postings else None
-        planned = plan(
+        return plan(
             read, window=window, policy=policy, locked=locked,
             evidence=self._evidence(read) if report.from_postings else None,
             reread_months=self.reread_months, now_text=self.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
-        self._save(planned)
-        return planned
 
     def _lock_date(self) -> dt.date | None:
         known, organisation = self.facts.organisation(self.tenant_id)
@@ -129,7 +134,7 @@ class ReportReader:
         try:
             return self._read_journals(read)
         except errors.AuthorizationUnsuccessful:
-            self.on_journals_refused()
+            self._journals_refused = True  # remembered on the writing thread, with the plan
             return None
 
     def _read_journals(self, read: MonthsRead) -> Evidence:
@@ -158,27 +163,44 @@ class ReportReader:
     # -- 2. and 3. the calls and the rows --------------------------------------------------------------
 
     def rows(self) -> Iterator[dict]:
-        """Every row of the months this run reads, state saved after each call."""
+        """Every row of the months this run reads, state saved after each call (one tenant at a time)."""
+        for delivery in self.deliveries():
+            yield from delivery.records
+            if delivery.after is not None:
+                delivery.after()
+
+    def deliveries(self) -> Iterator[Delivery]:
+        """The plan, then each call's rows, each with what to do once written (on the writing thread): save
+        the plan, then mark the call's months read. Reads only: may run on a reader thread (fan_in.py)."""
+        self._journals_refused = False
         coverage = self.make_plan()
+        refused = self._journals_refused
+        yield Delivery([], after=lambda: self._plan_saved(coverage, refused))
         if not coverage.pending:
             return
         assert coverage.last is not None
         calls = chunks(coverage.pending, months_per_call=self.months_per_call, last=coverage.last)
-        progress = self.client.progress
         answers = ordered_lookahead(
             self._fetch, calls, self.client.executor, self.client.max_concurrent_per_tenant
         )
         try:
             for number, (months, body) in enumerate(answers, 1):
-                count = 0
-                for row in self._rows_of(months, body):
-                    count += 1
-                    yield row
-                coverage = coverage.read(months)
-                self._save(coverage)
-                progress.page_done(self.stream_name, self.tenant_id, records=count, page=number, page_count=len(calls))
+                rows = list(self._rows_of(months, body))
+                yield Delivery(rows, after=functools.partial(self._call_written, months, len(rows), number, len(calls)))
         finally:
             answers.close()
+
+    def _plan_saved(self, coverage: MonthsRead, journals_refused: bool) -> None:
+        if journals_refused:
+            self.on_journals_refused()
+        self.client.progress.start(self.stream_name, self.tenant_id)
+        self._coverage = coverage
+        self._save(coverage)
+
+    def _call_written(self, months: list[dt.date], rows: int, number: int, calls: int) -> None:
+        self._coverage = self._coverage.read(months)
+        self._save(self._coverage)
+        self.client.progress.page_done(self.stream_name, self.tenant_id, records=rows, page=number, page_count=calls)
 
     def _fetch(self, months: list[dt.date]) -> tuple[list[dt.date], dict]:
         report = self.report

@@ -43,33 +43,46 @@ class TenantWriter:
     check_stop: Callable[[], None]
 
     def records(self, pages: Iterator[Page], bookmark: Any, since: dt.datetime | None) -> Iterator[dict]:  # noqa: ANN401
-        """The records of ``pages``; ``bookmark`` is where the read started, ``since`` its If-Modified-Since."""
-        query, tenant_id = self.query, self.tenant_id
-        self.progress.start(self.stream, tenant_id)
-        # A shift-guarded read marks its state until its repair is done; a resumed read keeps the marker of the
-        # read it resumes, whose window may still hide a skipped record.
-        marker = self.state.marker if self.save_state and query.guards_shifts else None
-        self.facts.read_started(self.stream, tenant_id, bookmark if isinstance(bookmark, int) else 0)
+        """The records of ``pages`` written in turn (one tenant at a time); ``bookmark`` is where the read
+        started, ``since`` its If-Modified-Since."""
+        self.begin(bookmark, since)
         for page in pages:
             for record in page.records:
                 self.write_children(record)
                 yield record
-            # Every record of the page is written: a safe point.
-            self.facts.observe_page(self.stream, tenant_id, page.records)
-            bookmark = query.advance(bookmark, page.records)
-            if page.marker_update and marker is not None:
-                marker = {**marker, **page.marker_update}
-            if self.save_state and query.sorted:
-                if marker is None and query.guards_shifts:
-                    marker = new_marker(since, page.server_time)
-                self.state.save(bookmark, marker)
-            self.progress.page_done(
-                self.stream, tenant_id, records=len(page.records), page=page.number, page_count=page.page_count
-            )
-            self.check_stop()  # a SIGTERM stops here, with this page's state saved
+            self.page_written(page)
+        self.finish()
+
+    def begin(self, bookmark: Any, since: dt.datetime | None) -> None:  # noqa: ANN401
+        """The read starts from ``bookmark`` with If-Modified-Since ``since`` (on the writing thread)."""
+        self._bookmark, self._since = bookmark, since
+        self.progress.start(self.stream, self.tenant_id)
+        # A shift-guarded read marks its state until its repair is done; a resumed read keeps the marker of the
+        # read it resumes, whose window may still hide a skipped record.
+        self._marker = self.state.marker if self.save_state and self.query.guards_shifts else None
+        self.facts.read_started(self.stream, self.tenant_id, bookmark if isinstance(bookmark, int) else 0)
+
+    def page_written(self, page: Page) -> None:
+        """Every record of ``page`` (and its child rows) is written: a safe point."""
+        query, tenant_id = self.query, self.tenant_id
+        self.facts.observe_page(self.stream, tenant_id, page.records)
+        self._bookmark = query.advance(self._bookmark, page.records)
+        if page.marker_update and self._marker is not None:
+            self._marker = {**self._marker, **page.marker_update}
+        if self.save_state and query.sorted:
+            if self._marker is None and query.guards_shifts:
+                self._marker = new_marker(self._since, page.server_time)
+            self.state.save(self._bookmark, self._marker)
+        self.progress.page_done(
+            self.stream, tenant_id, records=len(page.records), page=page.number, page_count=page.page_count
+        )
+        self.check_stop()  # a SIGTERM stops here, with this page's state saved
+
+    def finish(self) -> None:
+        """The read is complete: the final bookmark, the marker dropped."""
         if self.save_state:
-            self.state.save(bookmark)
-        self.facts.read_complete(self.stream, tenant_id)
+            self.state.save(self._bookmark)
+        self.facts.read_complete(self.stream, self.tenant_id)
 
 
 def new_marker(since: dt.datetime | None, server_time: str | None) -> dict:

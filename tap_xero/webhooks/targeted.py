@@ -182,7 +182,7 @@ def targeted_start(stream: TargetedStream, context: Mapping[str, Any], sync: Web
     """The queue position a targeted read of this tenant starts after; None when it reads normally.
 
     Read-only (no request, no state change), so a stream may call it to decide, for example, not to
-    prefetch a tenant's collection pages.
+    read a tenant's collection in the background.
     """
     endpoint = stream.endpoint
     if endpoint is None or endpoint.webhook_category not in WEBHOOK_CATEGORIES or sync is None:
@@ -213,6 +213,11 @@ def tenant_records(stream: TargetedStream, context: Mapping[str, Any], normal: C
         yield from _targeted_records(stream, context, sync, after=start, save=stream.selected and not sync.platform_run)
         return
     yield from normal(context["tenant_id"], context)
+    normal_read_done(stream, context, sync)
+
+
+def normal_read_done(stream: TargetedStream, context: Mapping[str, Any], sync: WebhookSync | None) -> None:
+    """A tenant's collection was read in full: the events queued before this run are covered by it."""
     if sync is not None and stream.selected and stream.endpoint is not None \
             and stream.endpoint.webhook_category in WEBHOOK_CATEGORIES:
         # Events up to end_position describe changes made before this sync started: it covered them.

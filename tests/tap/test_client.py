@@ -16,6 +16,7 @@ from tests.tap.stub_xero import CollectionsHandler, StubXero, ms
 from tests.capture import CapturedStdout, sync_selected
 from tap_xero import errors
 from tap_xero.sync.read_state import READ_MARKER
+from tap_xero.paging import RecordsBudget
 from tap_xero.tap import TapXero
 
 T1 = "11111111-1111-1111-1111-111111111111"
@@ -317,7 +318,7 @@ def test_a_call_budget_stops_cleanly_and_the_next_run_resumes_with_nothing_lost(
     assert _run >= 2  # it really took several runs
 
 
-def test_tenants_are_read_in_parallel_and_written_in_order(fake):
+def test_every_tenant_is_read_at_once_and_written_page_by_page_each_in_its_order(fake):
     tenants = [f"{n}{n}{n}{n}{n}{n}{n}{n}-0000-0000-0000-000000000000" for n in range(1, 5)]
     for tenant in tenants:
         fake.put(tenant, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(300)])
@@ -331,11 +332,49 @@ def test_tenants_are_read_in_parallel_and_written_in_order(fake):
     messages, error, _ = run_tap(fake, {"invoices"}, tenants=tenants, page_size=100, max_concurrent_requests=1)
     assert error is None
     got = records(messages, "invoices")
-    # Written one tenant after another, each in its order.
-    assert [r["tenant_id"] for r in got] == [t for t in tenants for _ in range(300)]
-    assert [r["InvoiceID"] for r in got[:300]] == [f"inv-{n:05d}" for n in range(300)]
-    # Read at once: one call per tenant at a time, several tenants together.
-    assert fake.stub.max_in_flight >= 3
+    # Written as their pages arrive: each tenant in its own order, whole pages at a time.
+    for tenant in tenants:
+        assert [r["InvoiceID"] for r in got if r["tenant_id"] == tenant] == [f"inv-{n:05d}" for n in range(300)]
+    switches = [i for i in range(1, len(got)) if got[i]["tenant_id"] != got[i - 1]["tenant_id"]]
+    assert all(i % 100 == 0 for i in switches)  # a page is never split by another tenant's records
+    # Read at once: one call per tenant at a time (max_concurrent_requests 1), every tenant together.
+    assert fake.stub.max_in_flight == len(tenants)
+    # Each tenant's bookmark is its own last record, whatever the order of the pages.
+    final = states(messages)[-1]
+    last = (BASE + timedelta(minutes=299)).strftime("%Y-%m-%dT%H:%M:%S.000000+00:00")
+    assert {bookmark(final, "invoices", t) for t in tenants} == {last}
+
+
+@pytest.mark.parametrize("tenant_count", [6, 24])
+def test_records_held_stay_within_the_streams_budget_however_many_tenants(fake, monkeypatch, tenant_count):
+    """Memory does not grow with the organisations: every page is claimed in one budget before its call."""
+    budgets: list[RecordsBudget] = []
+
+    class Recorded(RecordsBudget):
+        def __init__(self, limit: int) -> None:
+            super().__init__(limit)
+            budgets.append(self)
+
+    monkeypatch.setattr("tap_xero.client.RecordsBudget", Recorded)
+    monkeypatch.setattr("tap_xero.client.RECORDS_BUDGET", 500)
+    tenants = [f"{n:08d}-0000-0000-0000-000000000000" for n in range(1, tenant_count + 1)]
+    for tenant in tenants:
+        fake.put(tenant, "Invoices", [invoice(n, BASE + timedelta(minutes=n)) for n in range(250)])
+    serve = fake.stub.handler
+
+    def slow(request):
+        time.sleep(0.02)
+        return serve(request)
+
+    fake.stub.handler = slow
+    messages, error, _ = run_tap(fake, {"invoices"}, tenants=tenants, page_size=100)
+    assert error is None
+    got = records(messages, "invoices")
+    assert len(got) == 250 * tenant_count and len({(r["tenant_id"], r["InvoiceID"]) for r in got}) == len(got)
+    (budget,) = budgets
+    assert 300 <= budget.peak <= 500  # several tenants' pages at once, never more than the budget
+    assert budget.held == 0  # every claim given back once its records were written
+    assert fake.stub.max_in_flight > 1
 
 
 def test_deselected_fields_are_dropped_and_the_rest_kept(fake):

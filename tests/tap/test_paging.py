@@ -12,7 +12,7 @@ import pytest
 
 from tap_xero.endpoints import Paging
 from tap_xero.paging import (
-    BACKGROUND_RECORDS, RECORDS_AHEAD, Page, ShiftGuard, background_readers, iter_pages, ordered_lookahead, pages_ahead,
+    RECORDS_AHEAD, Page, RecordsBudget, ShiftGuard, iter_pages, ordered_lookahead, pages_ahead,
 )
 
 
@@ -207,10 +207,85 @@ def test_shift_guard_memory_is_flat_for_unedited_records():
 
 def test_look_ahead_is_bounded_by_records_not_pages():
     assert (pages_ahead(1000, 5), pages_ahead(100, 5), pages_ahead(100, 3), pages_ahead(5000, 5)) == (2, 5, 3, 1)
-    assert background_readers(1000, 5, 1, 3) == 1 and background_readers(100, 5, 1, 3) == 3
     for per_page in (1, 10, 100, 250, 500, 1000):
-        ahead = pages_ahead(per_page, 5)
-        assert ahead * per_page <= max(RECORDS_AHEAD, per_page)
-        readers = background_readers(per_page, 5, 1, 3)
-        # Every background reader's pages (look-ahead, one ready, one handed over) fit the budget.
-        assert readers == 1 or readers * per_page * (ahead + 2) <= BACKGROUND_RECORDS
+        assert pages_ahead(per_page, 5) * per_page <= max(RECORDS_AHEAD, per_page)
+
+
+# -- RecordsBudget: what all the reads of one stream hold at once -------------------------------------------
+
+
+def paged_body(total: int, per_page: int, pause: float = 0.0):
+    """A fetch_body for a PAGE_SIZE collection of ``total`` records."""
+
+    def fetch_body(params: dict) -> dict:
+        if pause:
+            time.sleep(pause)
+        page = params["page"]
+        first = (page - 1) * per_page
+        rows = [{"n": n} for n in range(first, min(first + per_page, total))]
+        return {"pagination": {"page": page, "pageSize": per_page, "pageCount": -(-total // per_page),
+                               "itemCount": total}, "Invoices": rows}
+
+    return fetch_body
+
+
+def test_a_short_page_gives_back_what_it_did_not_fill_and_the_rest_once_released(pool):
+    budget = RecordsBudget(1000)
+    (page,) = list(iter_pages(paged_body(30, 100), Paging.PAGE_SIZE, "Invoices", page_size=100, executor=pool,
+                              max_ahead=3, budget=budget))
+    assert budget.held == 30
+    page.claim.release()
+    page.claim.release()  # idempotent
+    assert budget.held == 0
+
+
+def test_look_ahead_waits_for_room_in_the_budget_and_never_goes_over_it(pool):
+    budget = RecordsBudget(250)
+    pages = iter_pages(paged_body(2000, 100, pause=0.002), Paging.PAGE_SIZE, "Invoices", page_size=100,
+                       executor=pool, max_ahead=5, budget=budget)
+    seen = []
+    for page in pages:
+        seen += [r["n"] for r in page.records]
+        time.sleep(0.003)  # a slow writer: the look-ahead would run ahead without the budget
+        assert budget.held <= 250
+        page.claim.release()
+    assert seen == list(range(2000))
+    assert budget.peak == 200 and budget.held == 0  # two 100-record pages fit, a third never did
+
+
+def test_pages_never_handed_over_give_their_claims_back(pool):
+    budget = RecordsBudget(10_000)
+    pages = iter_pages(paged_body(2000, 100, pause=0.01), Paging.PAGE_SIZE, "Invoices", page_size=100,
+                       executor=pool, max_ahead=5, budget=budget)
+    first, second = next(pages), next(pages)
+    pages.close()  # abandoned with pages in flight
+    first.claim.release()
+    second.claim.release()
+    deadline = time.monotonic() + 5
+    while budget.held and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert budget.held == 0
+
+
+def test_a_failed_call_gives_its_claim_back(pool):
+    budget = RecordsBudget(1000)
+
+    def failing(params: dict) -> dict:
+        raise ConnectionError("reset")
+
+    with pytest.raises(ConnectionError):
+        list(iter_pages(failing, Paging.PAGE_SIZE, "Invoices", page_size=100, executor=pool, max_ahead=3,
+                        budget=budget))
+    assert budget.held == 0
+
+
+def test_a_claim_that_waits_too_long_goes_over_the_budget_rather_than_stall_the_run():
+    budget = RecordsBudget(100, patience=0.2)
+    held = budget.claim(100, wait=True)
+    assert budget.claim(1, wait=False) is None  # look-ahead never goes over
+    started = time.monotonic()
+    late = budget.claim(50, wait=True)
+    assert 0.15 < time.monotonic() - started < 2 and budget.held == 150
+    held.release()
+    late.release()
+    assert budget.held == 0
