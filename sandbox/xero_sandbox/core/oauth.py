@@ -13,7 +13,7 @@ Lifetimes run on the sandbox clock, but what a token tells its client is real ti
 and a client that plans around its token's expiry plans correctly.
 
 Nothing here knows HTTP: methods take parsed form fields and return
-``(status, json body)``; ``server.py`` does the wire.
+``(status, json body)``; ``app.py`` routes the requests to them.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit
 
-from tap_xero.sandbox.clock import SandboxClock
+from tap_xero.endpoints import ENDPOINTS, REPORTS
+from xero_sandbox.core.clock import SandboxClock
 
 ACCESS_TOKEN_LIFETIME = 1800  # seconds, as Xero
 REFRESH_GRACE_SECONDS = 1800  # the previous refresh token stays valid this long after rotation
@@ -52,8 +53,6 @@ _NOT_GRANTABLE_TO_MACHINES = {"openid", "profile", "email", "offline_access"}
 
 def _known_scopes() -> frozenset[str]:
     """Every scope an app may ask for: identity scopes, broad and granular Accounting scopes."""
-    from tap_xero.endpoints import ENDPOINTS, REPORTS
-
     known = set(DEMO_SCOPES) | {"accounting.attachments.read", "accounting.reports.aged.read",
                                 "accounting.reports.tenninetynine.read"}
     for item in (*ENDPOINTS, *REPORTS):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from tap_xero.sandbox.data import DAY_MS, UNIX_EPOCH_ORDINAL, day_date, parse_ms_date
+from xero_sandbox.core.generation import DAY_MS, UNIX_EPOCH_ORDINAL, day_date, parse_ms_date
 
 FIELDS = {"period_lock_date": "PeriodLockDate", "end_of_year_lock_date": "EndOfYearLockDate"}
 _WORDING = {"PeriodLockDate": "period lock date", "EndOfYearLockDate": "end of year lock date"}
