@@ -123,8 +123,9 @@ class SandboxApp:
             if isinstance(grant, Response):
                 return grant
             if route == "connections":
-                return json_response(200, self.identity.connections(grant, self.store.tenants))
-            if request.method == "DELETE" and self.identity.disconnect(grant, route.removeprefix("connections/")):
+                return json_response(200, self.identity.connections.listing(grant, self.store.tenants))
+            connection_id = route.removeprefix("connections/")
+            if request.method == "DELETE" and self.identity.connections.disconnect(grant, connection_id):
                 return Response(204)
             return not_found()
         if route.startswith(API_PREFIX):
@@ -149,7 +150,7 @@ class SandboxApp:
             if header_tenant and header_tenant != grant.tenant_id:
                 return forbidden()
             request.tenant = grant.tenant_id
-        elif not header_tenant or not self.identity.is_connected(grant, header_tenant):
+        elif not header_tenant or not self.identity.connections.is_connected(grant, header_tenant):
             return forbidden()
         else:
             request.tenant = header_tenant

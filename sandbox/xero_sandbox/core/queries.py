@@ -150,12 +150,7 @@ def _select(book, resource: Resource, ep: Endpoint, query: Query) -> _Chain:
     wanted_ids = None
     if query.ids and ep.ids_filter:
         wanted_ids = {str(i).strip().lower() for i in query.ids if str(i).strip()}
-    predicate = where_module.compile_where(query.where) if query.where else None
-    for param, value in (query.extra or {}).items():
-        path = resource.list_filters.get(param.lower())
-        if path and value:
-            predicate = _and(predicate, _member_of(path, value))
-    cheap_status = coll.status_of
+    predicate = _predicate(resource, query)
 
     def status_ok(status: str | None) -> bool:
         if hidden is not None and status == hidden:
@@ -166,30 +161,50 @@ def _select(book, resource: Resource, ep: Endpoint, query: Query) -> _Chain:
     if not filtered:
         base = _BaseRun(start, coll.count, book.replaced[key])
     else:
-        if wanted_ids is not None:
-            candidates = sorted(i for i in (coll.index_of(x) for x in wanted_ids)
-                                if i is not None and start <= i < coll.count)
-            replaced = set(book.replaced[key])
-            candidates = [i for i in candidates if i not in replaced]
-        else:
-            skips = set(book.replaced[key])
-            candidates = (i for i in range(start, coll.count) if i not in skips)
-        base = []
-        for i in candidates:
-            if cheap_status is not None and not status_ok(cheap_status(i)):
-                continue
-            if predicate is not None or cheap_status is None:
-                record = coll.record(i)
-                if cheap_status is None and not status_ok(record.get(status_field)):
-                    continue
-                if predicate is not None and not predicate(record):
-                    continue
-            base.append(i)
+        base = _matching_indices(coll, start, book.replaced[key], wanted_ids, status_ok, predicate, status_field)
         tail = [rec for rec in tail
                 if status_ok(rec.get(status_field))
                 and (wanted_ids is None or str(rec.get(ep.id_field, "")).lower() in wanted_ids)
                 and (predicate is None or predicate(rec))]
     return _ordered(book, ep, base, tail, query.order)
+
+
+def _predicate(resource: Resource, query: Query) -> Callable[[dict], bool] | None:
+    """``where`` and the resource's extra list filters, together; None when there are none."""
+    predicate = where_module.compile_where(query.where) if query.where else None
+    for param, value in (query.extra or {}).items():
+        path = resource.list_filters.get(param.lower())
+        if path and value:
+            predicate = _and(predicate, _member_of(path, value))
+    return predicate
+
+
+def _matching_indices(coll, start: int, replaced: list[int], wanted_ids: set[str] | None,
+                      status_ok: Callable[[str | None], bool], predicate: Callable[[dict], bool] | None,
+                      status_field: str) -> list[int]:
+    """Generated indices from ``start`` (not replaced by the overlay) that pass the filters: by the
+    cheap status column when the collection has one, by building the record otherwise or for ``where``."""
+    if wanted_ids is not None:
+        candidates = sorted(i for i in (coll.index_of(x) for x in wanted_ids)
+                            if i is not None and start <= i < coll.count)
+        skipped = set(replaced)
+        candidates = [i for i in candidates if i not in skipped]
+    else:
+        skips = set(replaced)
+        candidates = (i for i in range(start, coll.count) if i not in skips)
+    cheap_status = coll.status_of
+    base = []
+    for i in candidates:
+        if cheap_status is not None and not status_ok(cheap_status(i)):
+            continue
+        if predicate is not None or cheap_status is None:
+            record = coll.record(i)
+            if cheap_status is None and not status_ok(record.get(status_field)):
+                continue
+            if predicate is not None and not predicate(record):
+                continue
+        base.append(i)
+    return base
 
 
 def _ordered(book, ep: Endpoint, base, tail: list, order: str | None) -> _Chain:

@@ -55,7 +55,11 @@ class TenantData:
         # Known after the walk (invoices.py, journals.py).
         self.n_payments = self.n_credit_notes = self.n_prepayments = self.n_overpayments = 0
         self.n_journals = self.n_batches = 0
+        self._declare_reference_data()
+        self._declare_columns()
+        self.collections: dict[str, Collection] = {}  # filled by organisation.py from the catalogue
 
+    def _declare_reference_data(self) -> None:
         # settings.py: the organisation's profile and reference records.
         self.name = ""
         self.version = self.base_currency = self.country = self.timezone = ""
@@ -82,6 +86,7 @@ class TenantData:
         self.expense_claims: list[dict] = []
         self.receipts: list[dict] = []
 
+    def _declare_columns(self) -> None:
         # invoices.py: the walk's columns, one entry per invoice, payment, credit note, ...
         self.inv_status = bytearray()
         self.inv_total = array("q")
@@ -97,8 +102,6 @@ class TenantData:
         self.journal_kind = bytearray()  # ledger.J_* kind * 2 + reversal
         self.journal_source = array("l")  # index of the source record in its collection
         self.ledger = Ledger(())
-
-        self.collections: dict[str, Collection] = {}  # filled by organisation.py from the catalogue
 
     def ident(self, key: str, index: int) -> str:
         """The ID of record ``index`` of collection ``key``: a fixed prefix and the index in hex."""

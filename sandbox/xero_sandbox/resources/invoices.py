@@ -110,52 +110,11 @@ def settle_invoice(org: TenantData, i: int, eligible: int, journal) -> int:
     if core.status == "VOIDED":
         journal(J_INVOICE, i, core.day, invoice_postings(org, i, core), True)
     if core.status in POSTED_INVOICE_STATUSES and total > 1:
-        remaining = total
-        cap = 100 if core.status == "PAID" else 90
         # The first eligible invoices take one of each settlement kind, so even a tiny
         # organisation has credit notes, prepayments and overpayments to serve.
         forced = FORCED_SETTLEMENTS[eligible] if eligible < len(FORCED_SETTLEMENTS) else None
+        _settle_posted(org, i, core, total, bits, forced, journal)
         eligible += 1
-        percent = 10 + ((bits >> 8) & 0xFF) % (cap - 9)
-        if forced == "credit" or (forced is None and (bits & 0xFF) % 20 == 0):
-            amount = max(1, total * percent // 100)
-            k = len(org.cn_total)
-            org.cn_invoice.append(i)
-            org.cn_total.append(amount)
-            org.cn_allocated.append(amount)
-            org.cn_status.append(STATUS_CODE["PAID"])
-            org.inv_credit_note[i] = k
-            remaining -= amount
-            journal(J_CREDIT_NOTE, k, core.day, credit_note_postings(org, k))
-        elif forced is not None or ((bits >> 16) & 0xFF) % 25 == 0:
-            amount = max(1, total * percent // 100)
-            leftover = 0 if (bits >> 24) & 1 else 100 * (1 + ((bits >> 25) & 0x1FF) % 500)
-            overpayment = forced == "overpayment" if forced else bool((bits >> 34) & 1)
-            invoices, totals, allocated = ((org.over_invoice, org.over_total, org.over_allocated)
-                                           if overpayment else
-                                           (org.pre_invoice, org.pre_total, org.pre_allocated))
-            k = len(totals)
-            invoices.append(i)
-            totals.append(amount + leftover)
-            allocated.append(amount)
-            org.inv_prepay[i] = -(k + 2) if overpayment else k
-            remaining -= amount
-            journal(J_OVERPAYMENT if overpayment else J_PREPAYMENT, k, core.day,
-                    prepayment_postings(org, overpayment, k))
-        paid = 0
-        if core.status == "PAID":
-            paid = remaining
-        elif ((bits >> 35) & 0x1F) % 3 == 0:
-            paid = remaining * (20 + ((bits >> 40) & 0x7F) % 60) // 100
-        if paid > 0:
-            k = len(org.pay_amount)
-            org.pay_invoice.append(i)
-            org.pay_amount.append(paid)
-            org.inv_payment[i] = k
-            journal(J_PAYMENT, k, payment_day(org, k), payment_postings(org, k))
-            remaining -= paid
-        if remaining:
-            (org.contact_receivable if core.receivable else org.contact_payable)[core.contact] += remaining
     if ((bits >> 47) & 0x3F) % 40 == 0:  # an unallocated credit note for this invoice's contact
         k = len(org.cn_total)
         org.cn_invoice.append(i)
@@ -166,6 +125,54 @@ def settle_invoice(org: TenantData, i: int, eligible: int, journal) -> int:
         if status == "AUTHORISED":
             journal(J_CREDIT_NOTE, k, core.day, credit_note_postings(org, k))
     return eligible
+
+
+def _settle_posted(org: TenantData, i: int, core: Core, total: int, bits: int, forced: str | None,
+                   journal) -> None:
+    """A posted invoice of ``total`` cents: maybe an allocated credit note, prepayment or overpayment,
+    then a payment; what stays unpaid is its contact's outstanding balance."""
+    remaining = total
+    cap = 100 if core.status == "PAID" else 90
+    percent = 10 + ((bits >> 8) & 0xFF) % (cap - 9)
+    if forced == "credit" or (forced is None and (bits & 0xFF) % 20 == 0):
+        amount = max(1, total * percent // 100)
+        k = len(org.cn_total)
+        org.cn_invoice.append(i)
+        org.cn_total.append(amount)
+        org.cn_allocated.append(amount)
+        org.cn_status.append(STATUS_CODE["PAID"])
+        org.inv_credit_note[i] = k
+        remaining -= amount
+        journal(J_CREDIT_NOTE, k, core.day, credit_note_postings(org, k))
+    elif forced is not None or ((bits >> 16) & 0xFF) % 25 == 0:
+        amount = max(1, total * percent // 100)
+        leftover = 0 if (bits >> 24) & 1 else 100 * (1 + ((bits >> 25) & 0x1FF) % 500)
+        overpayment = forced == "overpayment" if forced else bool((bits >> 34) & 1)
+        invoices, totals, allocated = ((org.over_invoice, org.over_total, org.over_allocated)
+                                       if overpayment else
+                                       (org.pre_invoice, org.pre_total, org.pre_allocated))
+        k = len(totals)
+        invoices.append(i)
+        totals.append(amount + leftover)
+        allocated.append(amount)
+        org.inv_prepay[i] = -(k + 2) if overpayment else k
+        remaining -= amount
+        journal(J_OVERPAYMENT if overpayment else J_PREPAYMENT, k, core.day,
+                prepayment_postings(org, overpayment, k))
+    paid = 0
+    if core.status == "PAID":
+        paid = remaining
+    elif ((bits >> 35) & 0x1F) % 3 == 0:
+        paid = remaining * (20 + ((bits >> 40) & 0x7F) % 60) // 100
+    if paid > 0:
+        k = len(org.pay_amount)
+        org.pay_invoice.append(i)
+        org.pay_amount.append(paid)
+        org.inv_payment[i] = k
+        journal(J_PAYMENT, k, payment_day(org, k), payment_postings(org, k))
+        remaining -= paid
+    if remaining:
+        (org.contact_receivable if core.receivable else org.contact_payable)[core.contact] += remaining
 
 
 def close_settlements(org: TenantData) -> None:
@@ -249,6 +256,23 @@ def invoice(org: TenantData, i: int) -> dict:
         "IsDiscounted": False, "HasAttachments": False, "HasErrors": False,
         "Payments": [], "Prepayments": [], "Overpayments": [], "CreditNotes": [],
     }
+    paid, credited = _add_settlements(org, i, core, record)
+    record["AmountPaid"] = money(paid)
+    record["AmountCredited"] = money(credited)
+    # Voided and deleted invoices owe nothing; otherwise Due = Total - paid - credited.
+    record["AmountDue"] = money(0 if core.status in ("VOIDED", "DELETED") else total - paid - credited)
+    if core.status == "PAID":
+        last = payment_day(org, org.inv_payment[i]) if org.inv_payment[i] >= 0 else core.day
+        record["FullyPaidOnDate"] = day_date(last)
+    if i % 11 == 3:
+        record["ExpectedPaymentDate"] = day_date(due_day + 7)
+    if i % 13 == 5:  # null/absent optional fields: no Reference, no branding
+        del record["Reference"], record["BrandingThemeID"]
+    return record
+
+
+def _add_settlements(org: TenantData, i: int, core: Core, record: dict) -> tuple[int, int]:
+    """Invoice ``i``'s payment, credit note, prepayment or overpayment summaries; (paid, credited) cents."""
     paid = credited = 0
     k = org.inv_payment[i]
     if k >= 0:
@@ -274,18 +298,7 @@ def invoice(org: TenantData, i: int) -> dict:
         key = "Overpayments" if over else "Prepayments"
         record[key] = [{f"{key[:-1]}ID": org.ident(key, k), "AppliedAmount": money(amount),
                         "Date": day_date(core.day), "Total": money((org.over_total if over else org.pre_total)[k])}]
-    record["AmountPaid"] = money(paid)
-    record["AmountCredited"] = money(credited)
-    # Voided and deleted invoices owe nothing; otherwise Due = Total - paid - credited.
-    record["AmountDue"] = money(0 if core.status in ("VOIDED", "DELETED") else total - paid - credited)
-    if core.status == "PAID":
-        last = payment_day(org, org.inv_payment[i]) if org.inv_payment[i] >= 0 else core.day
-        record["FullyPaidOnDate"] = day_date(last)
-    if i % 11 == 3:
-        record["ExpectedPaymentDate"] = day_date(due_day + 7)
-    if i % 13 == 5:  # null/absent optional fields: no Reference, no branding
-        del record["Reference"], record["BrandingThemeID"]
-    return record
+    return paid, credited
 
 
 def credit_note(org: TenantData, k: int) -> dict:
