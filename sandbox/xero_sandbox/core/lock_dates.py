@@ -14,7 +14,8 @@ Contract:
   (Xero's wording as integrators quote it: Emersion's and Chargebee's knowledge bases, Pleo's and
   Dext's help centres, xeroizer issue #92; "before" although "on" the date is locked too).
 
-Which mutations post, and so meet this check, is the store's business (store.py).
+Which records post, and so meet this check, is each resource's ``posted_statuses`` and ``posting_of``;
+``tenant_book.py`` applies the check to every change.
 """
 
 from __future__ import annotations

@@ -123,9 +123,8 @@ def complete_payment(book, record: dict, creating: bool) -> None:
         return
     org = book.org
     record["Date"] = as_ms_date(record.get("Date"), book.today())
-    account_ref_ = record.get("Account") or {}
-    code = (account_ref_.get("Code") or org.account_code_by_id.get(str(account_ref_.get("AccountID", "")))
-            or "090")
+    given = record.get("Account") or {}
+    code = given.get("Code") or org.account_code_by_id.get(str(given.get("AccountID", ""))) or "090"
     record["Account"] = {"AccountID": account(org, code)["AccountID"], "Code": code}
     record["Amount"] = decimal_of(record.get("Amount")).quantize(CENT)
     record.setdefault("Status", "AUTHORISED")
