@@ -26,7 +26,8 @@ for both taps, on the same sandbox data and the same streams, in one run:
    (``--orgs-counts``); wall time against the physical bound (the slowest organisation's own calls at 60 a
    minute and 5 at once, or the app-wide limit if it binds), peak RSS and records per CPU-second.
 
-Usage (from the repository root)::
+Usage (from the repository root, with the venv ``scripts/test.sh`` sets up: the tap and the sandbox
+(``pip install -e '.[test]' -e ./sandbox``), whose ``tap-xero-sandbox`` it starts)::
 
     .venv/bin/python scripts/bench.py --scale 10000 --which both --json .bench/results.json
     .venv/bin/python scripts/bench.py --quick                      # tiny smoke run
@@ -199,10 +200,13 @@ def sandbox(scale: int, tenants: int, *, limits: bool, time_scale: float = 1.0,
     ``latency`` is (ms per response, ms per record) in real time; with ``time_scale`` it is
     divided by the same factor, so the whole model runs that much faster.
     """
+    executable = OUR_VENV_BIN / "tap-xero-sandbox"
+    if not executable.exists():
+        raise RuntimeError(f"{executable} is missing: install the sandbox beside the tap (pip install -e ./sandbox)")
     port = free_port()
     ready = workdir / f"sandbox-{port}.ready"
     command = [
-        str(OUR_VENV_BIN / "tap-xero-sandbox"), "serve", "--port", str(port), "--seed", "1",
+        str(executable), "serve", "--port", str(port), "--seed", "1",
         "--scale", str(scale), "--tenants", str(tenants), "--ready-file", str(ready),
     ]
     if limits:

@@ -1,7 +1,7 @@
 # Shared setup for scripts/demo.sh and scripts/test.sh (source it; it defines functions and paths).
 #
 # Two virtual environments, so Meltano's pins never fight the tap's:
-#   .venv          the tap (editable) with its test extras: pytest, the sandbox, tap-xero itself
+#   .venv          the tap and the sandbox (sandbox/, both editable) with the tap's test extras (pytest, ...)
 #   .venv-meltano  Meltano only; Meltano then builds one venv per plugin under .meltano/ (with uv)
 # Every step is skipped when a stamp says it already ran with the same inputs, so a second run is quick.
 
@@ -79,10 +79,10 @@ ensure_venv() {
 setup_tap() {
   ensure_venv "$TAP_VENV"
   local stamp_file="$TAP_VENV/.tap-xero-setup" stamp
-  stamp="$(stamp_of "$TAP_VENV/bin/python" "$ROOT/pyproject.toml")"
+  stamp="$(stamp_of "$TAP_VENV/bin/python" "$ROOT/pyproject.toml" "$ROOT/sandbox/pyproject.toml")"
   if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]; then
-    say "installing tap-xero (editable) and its test tools into .venv"
-    quietly "$TAP_VENV/bin/python" -m pip install -e "$ROOT[test]"
+    say "installing tap-xero and xero-sandbox (editable) and the test tools into .venv"
+    quietly "$TAP_VENV/bin/python" -m pip install -e "$ROOT[test]" -e "$ROOT/sandbox"
     printf '%s\n' "$stamp" >"$stamp_file"
   fi
 }

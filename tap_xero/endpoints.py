@@ -6,8 +6,9 @@ It imports nothing from the SDK, so both sides read it:
 
 - the tap's streams (``tap_xero/streams/``) pick an endpoint and add their own
   choices (stream name, keys, replication);
-- the sandbox (``tap_xero/sandbox/``) serves exactly these endpoints with these
-  semantics, so adding an endpoint is one entry here plus its stream class.
+- the sandbox (``sandbox/``, package ``xero_sandbox``: a distribution of its own that
+  imports this module; the tap never imports it) serves exactly these endpoints with these
+  semantics, so adding an endpoint is one entry here, its stream class and its sandbox resource.
 
 Sources: ``../shared/xero-openapi/xero_accounting.yaml`` (paths, parameters,
 schemas) and ``../shared/XERO_FACTS.md`` (paging, If-Modified-Since, scopes).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tap_xero.sandbox import Sandbox, SandboxConfig
+from xero_sandbox import Sandbox, SandboxConfig
 
 SMALL_SCALE = 150  # invoices per tenant: enough for two pages of 100, fast to generate
 

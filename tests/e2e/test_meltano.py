@@ -15,7 +15,7 @@ import pytest
 import requests
 import yaml
 
-from tap_xero.sandbox import Sandbox, SandboxConfig
+from xero_sandbox import Sandbox, SandboxConfig
 from tap_xero.streams import STREAM_CLASSES
 
 from .conftest import ROOT, MeltanoProject, duckdb_key_stream_maps

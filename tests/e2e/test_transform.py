@@ -16,8 +16,8 @@ from decimal import Decimal
 
 import pytest
 
-from tap_xero.sandbox import Sandbox, SandboxConfig
-from tap_xero.sandbox.store import Query
+from xero_sandbox import Sandbox, SandboxConfig
+from xero_sandbox import Query
 
 from .conftest import ROOT, MeltanoProject, Postgres
 from .xero_reports import revalue, xero_reports_installed

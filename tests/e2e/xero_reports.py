@@ -1,6 +1,6 @@
 """Xero's reports where the sandbox's depart from them, for the sandbox to serve during the model tests.
 
-The sandbox's TrialBalance (tap_xero/sandbox/reports.py) departs from Xero's in two ways that the
+The sandbox's TrialBalance (sandbox/xero_sandbox/resources/reports.py) departs from Xero's in two ways that the
 models' tie-out must not bend to:
 
 - its Debit and Credit columns hold each account's balance since the beginning, where Xero's hold the
@@ -29,12 +29,12 @@ import contextlib
 from datetime import date
 from decimal import Decimal
 
-from tap_xero.sandbox import reports
-from tap_xero.sandbox.data import Organisation
+from xero_sandbox.resources import reports
+from xero_sandbox.organisation import Organisation
 
 
 def trial_balance(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
-    at = reports._param_date(params, "date", today)
+    at = reports.ReportQuery(params).date("date", today)
     until = at.toordinal()
     month_start = at.replace(day=1).toordinal()
     year_start = reports._year_start(org, at).toordinal()

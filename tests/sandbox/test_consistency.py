@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from tap_xero.sandbox.data import UNIX_EPOCH_ORDINAL, parse_ms_date
-from tap_xero.sandbox.store import Query, Store
+from xero_sandbox.core.generation import UNIX_EPOCH_ORDINAL, parse_ms_date
+from xero_sandbox import Query, Store
 
 ZERO = Decimal("0.00")
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from tap_xero import endpoints
-from tap_xero.sandbox.data import (
-    GENERATED_MAX_MS, LONG_CONTACT_NAME, UNICODE_CONTACT_NAME, Organisation, parse_ms_date, spread_ms, uuid_of,
-)
-from tap_xero.sandbox.store import Query, Store
+from xero_sandbox import Organisation
+from xero_sandbox.core.generation import GENERATED_MAX_MS, parse_ms_date, spread_ms, uuid_of
+from xero_sandbox.resources.contacts import LONG_CONTACT_NAME, UNICODE_CONTACT_NAME
+from xero_sandbox import Query, Store
 
 SCALE = 120
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tap_xero.sandbox.where import compile_where, resolve
+from xero_sandbox.core.where import compile_where, resolve
 
 INVOICE = {
     "Type": "ACCREC", "Status": "AUTHORISED", "InvoiceNumber": "INV-0042", "Total": Decimal("110.00"),

@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import requests
 
-from tap_xero.sandbox.data import DAY_MS, UNIX_EPOCH_ORDINAL, day_date, parse_ms_date
-from tap_xero.sandbox.lock_dates import LockedPeriod
-from tap_xero.sandbox.store import Query, Store
+from xero_sandbox.core.generation import DAY_MS, UNIX_EPOCH_ORDINAL, day_date, parse_ms_date
+from xero_sandbox import LockedPeriod
+from xero_sandbox import Query, Store
 
 PERIOD = "The document date cannot be before the period lock date, currently set at {}"
 END_OF_YEAR = "The document date cannot be before the end of year lock date, currently set at {}"

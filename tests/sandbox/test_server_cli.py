@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from tap_xero.sandbox.cli import build_parser, config_from_args
+from xero_sandbox.cli import build_parser, config_from_args
 
 
 def _start(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, dict]:
     ready = tmp_path / "ready.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tap_xero.sandbox.cli", "serve", "--port", "0", "--scale", "20",
+        [sys.executable, "-m", "xero_sandbox.cli", "serve", "--port", "0", "--scale", "20",
          "--ready-file", str(ready), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tap_xero.endpoints import BY_ENVELOPE
-from tap_xero.sandbox.store import Query
+from xero_sandbox import Query
 from tap_xero.webhooks.signature import sign
 
 

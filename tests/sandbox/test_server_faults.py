@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from tap_xero.sandbox.faults import Fault, FaultInjector, parse_fault
+from xero_sandbox.core.faults import Fault, FaultInjector, parse_fault
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from tap_xero.sandbox import Sandbox, SandboxConfig
-from tap_xero.sandbox.store import Store
+from xero_sandbox import Sandbox, SandboxConfig
+from xero_sandbox import Store
 
 
 def test_stop_hangs_up_on_kept_alive_connections(xero_session):

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tap_xero.sandbox.oauth import REFRESH_GRACE_SECONDS
+from xero_sandbox.core.oauth import REFRESH_GRACE_SECONDS
 
 
 def _claims(token: str) -> dict:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from tap_xero.sandbox.store import Query
+from xero_sandbox import Query
 
 
 def _report(session, name: str, **params) -> dict:
@@ -168,7 +168,7 @@ def test_balance_sheet_balances_in_every_column_with_earlier_years_in_retained_e
 
 def _budget_by_month(sandbox) -> dict[str, dict[tuple[int, int], Decimal]]:
     """AccountCode -> (year, month) -> amount, from the Budgets endpoint (the overall budget)."""
-    from tap_xero.sandbox.data import parse_ms_date
+    from xero_sandbox.core.generation import parse_ms_date
     from datetime import datetime, timezone
 
     budget = sandbox.store.list(sandbox.tenant_ids[0], "Budgets", Query()).records[0]
@@ -255,7 +255,7 @@ def test_executive_summary_shows_the_month_the_month_before_and_the_variance(san
     (407, -6203, "106.6%"), (100000, 100001, "0.0%"), (1, 8, "-87.5%"),
 ])
 def test_variance_is_the_change_over_the_size_of_the_previous_value(current, previous, text):
-    from tap_xero.sandbox.reports import variance
+    from xero_sandbox.resources.reports import variance
 
     assert variance(current, previous) == text
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tap_xero.sandbox.faults import KINDS
+from xero_sandbox.core.faults import KINDS
 
 PATHS = ("Invoices", "Contacts", "Accounts", "Journals", "Reports/TrialBalance", "Quotes")
 

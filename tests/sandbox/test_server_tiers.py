@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tap_xero.sandbox.cli import build_parser, config_from_args
-from tap_xero.sandbox.store import Query
+from xero_sandbox.cli import build_parser, config_from_args
+from xero_sandbox import Query
 
 JOURNALS_SCOPES = ["accounting.journals.read", "accounting.transactions.read"]
 

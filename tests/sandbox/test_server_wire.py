@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tap_xero.endpoints import ENDPOINTS, REPORTS, Paging
-from tap_xero.sandbox.server import GZIP_MIN_BYTES, accepts_gzip
+from xero_sandbox.core.wire import GZIP_MIN_BYTES, accepts_gzip
 
 MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 NOT_FOUND = "The resource you're looking for cannot be found"

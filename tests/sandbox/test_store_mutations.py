@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from tap_xero.sandbox.data import GENERATED_MAX_MS, parse_ms_date
-from tap_xero.sandbox.store import Query, Store
+from xero_sandbox.core.generation import GENERATED_MAX_MS, parse_ms_date
+from xero_sandbox import Query, Store
 
 
 class StepClock:

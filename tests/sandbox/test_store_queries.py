@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tap_xero.sandbox.data import parse_ms_date
-from tap_xero.sandbox.store import Query, Store
+from xero_sandbox.core.generation import parse_ms_date
+from xero_sandbox import Query, Store
 
 SCALE = 250
 
@@ -279,7 +279,7 @@ def test_extra_list_parameters_filter_like_xero(store, tenant):
 
 
 def test_base_run_skips_replaced_indices_at_any_position():
-    from tap_xero.sandbox.store import _BaseRun, _Chain
+    from xero_sandbox.core.queries import _BaseRun, _Chain
 
     run = _BaseRun(2, 20, [0, 3, 4, 9, 19])
     expected = [i for i in range(2, 20) if i not in (3, 4, 9, 19)]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_xero.sandbox import Sandbox
+from xero_sandbox import Sandbox
 from tap_xero.tap import TapXero
 from tests.capture import sync_selected
 

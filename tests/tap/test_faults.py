@@ -23,7 +23,7 @@ import pytest
 from tests.capture import sync_selected
 from tap_xero import errors
 from tap_xero.http import XeroClient
-from tap_xero.sandbox.store import Query
+from xero_sandbox import Query
 from tap_xero.tap import TapXero
 
 STREAMS = {"invoices", "invoice_line_items", "contacts", "journals", "quotes"}

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tap_xero.sandbox import Sandbox
-from tap_xero.sandbox.store import Query
+from xero_sandbox import Sandbox
+from xero_sandbox import Query
 
 TAP_XERO = str(Path(sys.executable).parent / "tap-xero")
 CLOCK_SPEED = 180  # a 30-minute token lives ten real seconds

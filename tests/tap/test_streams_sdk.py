@@ -14,8 +14,8 @@ import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from tap_xero import endpoints
-from tap_xero.sandbox import Sandbox, SandboxConfig
-from tap_xero.sandbox.store import Query
+from xero_sandbox import Sandbox, SandboxConfig
+from xero_sandbox import Query
 from tap_xero.tap import TapXero
 
 # A large minute allowance: the tap paces itself by the X-MinLimit-Remaining the sandbox reports.

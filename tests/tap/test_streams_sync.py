@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from tap_xero import endpoints
-from tap_xero.sandbox import Sandbox, SandboxConfig
+from xero_sandbox import Sandbox, SandboxConfig
 from tap_xero.streams import STREAM_CLASSES
 from tap_xero.tap import TapXero
 

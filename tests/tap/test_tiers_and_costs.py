@@ -11,7 +11,7 @@ import pytest
 from tap_xero import errors
 from tap_xero.sync import gating
 from tap_xero.sync.report_months import STATE_KEY, add_months, month_of
-from tap_xero.sandbox import Sandbox
+from xero_sandbox import Sandbox
 from tap_xero.tap import TapXero
 from tests.capture import sync_selected
 
@@ -198,6 +198,6 @@ def post(sb: Sandbox, tenant: str, day: dt.date) -> None:
 
 
 def _query(**kw):
-    from tap_xero.sandbox.store import Query
+    from xero_sandbox import Query
 
     return Query(**kw)

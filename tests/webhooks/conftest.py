@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_xero.sandbox.webhooks import WebhookSender
+from xero_sandbox.core.webhooks import WebhookSender
 from tap_xero.webhooks.receiver import WebhookReceiver
 
 from .helpers import TEST_KEY

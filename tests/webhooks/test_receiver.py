@@ -47,7 +47,7 @@ def test_intent_to_receive_probe(receiver, sender):
 
 
 def test_intent_to_receive_reports_a_receiver_with_the_wrong_key(queue_path):
-    from tap_xero.sandbox.webhooks import WebhookSender
+    from xero_sandbox.core.webhooks import WebhookSender
 
     with WebhookReceiver(queue_path, "some-other-key") as wrong:
         report = WebhookSender(None, url=wrong.url, key=TEST_KEY).intent_to_receive()

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from tap_xero.sandbox import Sandbox, SandboxConfig
+from xero_sandbox import Sandbox, SandboxConfig
 from tap_xero.webhooks.queue import EventQueue
 from tap_xero.webhooks.receiver import WebhookReceiver
 

@@ -5,7 +5,7 @@ import socket
 import threading
 import time
 
-from tap_xero.sandbox.webhooks import WebhookSender
+from xero_sandbox.core.webhooks import WebhookSender
 from tap_xero.webhooks.queue import EventQueue
 from tap_xero.webhooks.receiver import WebhookReceiver
 

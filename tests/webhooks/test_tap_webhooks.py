@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tap_xero.sync.read_state import READ_MARKER
-from tap_xero.sandbox import Sandbox, SandboxConfig
+from xero_sandbox import Sandbox, SandboxConfig
 from tap_xero.tap import TapXero
 from tap_xero.webhooks import targeted
 from tap_xero.webhooks.payload import build_payload

@@ -11,10 +11,12 @@ import threading
 import time
 from pathlib import Path
 
-from tap_xero.sandbox import Sandbox, SandboxConfig, tiers
-from tap_xero.sandbox.control import credentials
-from tap_xero.sandbox.faults import parse_fault
-from tap_xero.sandbox.oauth import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+from xero_sandbox.core import tiers
+from xero_sandbox.core.config import SandboxConfig
+from xero_sandbox.core.control import credentials
+from xero_sandbox.core.faults import parse_fault
+from xero_sandbox.core.oauth import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+from xero_sandbox.sandbox import Sandbox
 
 
 def _fault_spec(text: str) -> str:

@@ -11,7 +11,11 @@
 - ``intent_to_receive()`` probes the receiver the way Xero does before enabling a webhook.
 - ``stats`` counts what happened.
 
-Signing is ``tap_xero.webhooks.signature.sign``: the one HMAC implementation in the project.
+Signing is ``tap_xero.webhooks.signature.sign``: the one HMAC implementation in the project;
+the payload is ``tap_xero.webhooks.payload.build_payload``. The events come from the store
+(``TenantBook.event`` makes them). ``control.WebhookControl`` imports this module when webhooks
+are first configured: the payload format loads jsonschema, which a sandbox without webhooks
+never needs.
 """
 
 from __future__ import annotations

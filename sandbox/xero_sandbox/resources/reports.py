@@ -1,6 +1,6 @@
 """Xero reports computed from the journals' per-account daily totals.
 
-Every figure comes from ``Organisation.daily`` (signed cents per account per day, debit
+Every figure comes from the tenant's ``Ledger`` (core/ledger.py: signed cents per account per day, debit
 positive), which the generator and every mutation keep equal to the sum of journal lines.
 So the trial balance at a date equals the sum of the journal lines dated on or before it.
 Numbers in cells are strings with two decimals, as Xero sends them.
@@ -28,8 +28,10 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterable
 
-from tap_xero.sandbox.data import ACCOUNT_CLASS, BANK_CODES, UNIX_EPOCH_ORDINAL, Organisation, money, parse_ms_date
-from tap_xero.sandbox.report_periods import ReportQuery, month_end, month_start, shift_months
+from xero_sandbox.core.generation import UNIX_EPOCH_ORDINAL, money, parse_ms_date
+from xero_sandbox.core.tenant_data import TenantData
+from xero_sandbox.resources.report_periods import ReportQuery, month_end, month_start, shift_months
+from xero_sandbox.resources.settings import ACCOUNT_CLASS, BANK_CODES
 
 TITLES = {
     "TrialBalance": "Trial Balance", "ProfitAndLoss": "Profit and Loss", "BalanceSheet": "Balance Sheet",
@@ -50,7 +52,7 @@ def _long(day: date) -> str:
     return f"{day.day} {calendar.month_name[day.month]} {day.year}"
 
 
-def _year_start(org: Organisation, day: date) -> date:
+def _year_start(org: TenantData, day: date) -> date:
     """First day of the financial year containing ``day`` (the year ends on 30 June)."""
     end_month = org.organisation["FinancialYearEndMonth"]
     start_month = end_month % 12 + 1
@@ -83,7 +85,7 @@ def _header(first: str, titles: Iterable[str]) -> dict:
     return {"RowType": "Header", "Cells": [_cell(first)] + [_cell(t) for t in titles]}
 
 
-def _accounts(org: Organisation, types: tuple[str, ...] | None = None, classes: tuple[str, ...] | None = None):
+def _accounts(org: TenantData, types: tuple[str, ...] | None = None, classes: tuple[str, ...] | None = None):
     for account in org.accounts_by_code.values():
         if types is not None and account.get("Type") not in types:
             continue
@@ -109,7 +111,7 @@ def _account_section(title: str, accounts: Iterable[dict], values_of: Callable[[
     return {"RowType": "Section", "Title": title, "Rows": rows}, totals
 
 
-def _report(org: Organisation, name: str, subtitle: str, report_date: date, updated: str, rows: list[dict],
+def _report(org: TenantData, name: str, subtitle: str, report_date: date, updated: str, rows: list[dict],
             titles: list[str] | None = None) -> dict:
     return {
         "ReportID": name, "ReportName": TITLES[name], "ReportType": name,
@@ -130,7 +132,7 @@ def _date_range(query: ReportQuery, today: date) -> tuple[date, date]:
 # -- the reports --------------------------------------------------------------------------------------
 
 
-def trial_balance(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
+def trial_balance(org: TenantData, params: dict[str, str], today: date, updated: str) -> dict:
     query = ReportQuery(params)
     at = query.date("date", today)
     query.flag("paymentsOnly")
@@ -142,9 +144,9 @@ def trial_balance(org: Organisation, params: dict[str, str], today: date, update
                            ("Liabilities", ("LIABILITY",)), ("Equity", ("EQUITY",))):
         section_rows = []
         for account in _accounts(org, classes=classes):
-            balance = org.balance(account["Code"], until_day=until)
+            balance = org.ledger.balance(account["Code"], until_day=until)
             profit_and_loss = classes[0] in ("REVENUE", "EXPENSE")
-            ytd = org.balance(account["Code"], until_day=until, from_day=year_start) if profit_and_loss else balance
+            ytd = org.ledger.balance(account["Code"], until_day=until, from_day=year_start) if profit_and_loss else balance
             if not balance and not ytd:
                 continue
             values = [max(balance, 0), max(-balance, 0), max(ytd, 0), max(-ytd, 0)]
@@ -161,7 +163,7 @@ def _range_title(start: date, end: date) -> str:
             f"{end.day} {calendar.month_abbr[end.month]} {end.year}")
 
 
-def profit_and_loss(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
+def profit_and_loss(org: TenantData, params: dict[str, str], today: date, updated: str) -> dict:
     query = ReportQuery(params)
     start, end = _date_range(query, today)
     comparisons, step = query.periods(default=0), query.timeframe_months()
@@ -173,7 +175,7 @@ def profit_and_loss(org: Organisation, params: dict[str, str], today: date, upda
 
     def section(title: str, types: tuple[str, ...], sign: int, total_title: str) -> list[int]:
         def values_of(account: dict) -> list[int]:
-            return [sign * org.balance(account["Code"], until_day=e, from_day=s) for s, e in days]
+            return [sign * org.ledger.balance(account["Code"], until_day=e, from_day=s) for s, e in days]
         built, totals = _account_section(title, _accounts(org, types=types), values_of, width, total_title)
         rows.append(built)
         return totals
@@ -189,15 +191,15 @@ def profit_and_loss(org: Organisation, params: dict[str, str], today: date, upda
     return _report(org, "ProfitAndLoss", f"For the period {_long(start)} to {_long(end)}", end, updated, rows)
 
 
-def net_profit(org: Organisation, start: int | None, end: int) -> int:
+def net_profit(org: TenantData, start: int | None, end: int) -> int:
     """Income minus expenses between two days (credit-positive), over every P&L account."""
     total = 0
     for account in _accounts(org, classes=("REVENUE", "EXPENSE")):
-        total -= org.balance(account["Code"], until_day=end, from_day=start)
+        total -= org.ledger.balance(account["Code"], until_day=end, from_day=start)
     return total
 
 
-def balance_sheet(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
+def balance_sheet(org: TenantData, params: dict[str, str], today: date, updated: str) -> dict:
     query = ReportQuery(params)
     at = query.date("date", today)
     comparisons, step = query.periods(default=0), query.timeframe_months()
@@ -210,7 +212,7 @@ def balance_sheet(org: Organisation, params: dict[str, str], today: date, update
 
     def section(title: str, classes: tuple[str, ...], sign: int, extra=()) -> list[int]:
         def values_of(account: dict) -> list[int]:
-            values = [sign * org.balance(account["Code"], until_day=until) for until, _ in columns]
+            values = [sign * org.ledger.balance(account["Code"], until_day=until) for until, _ in columns]
             if account.get("SystemAccount") == "RETAINEDEARNINGS":
                 values = [v + r for v, r in zip(values, retained)]
             return values
@@ -228,7 +230,7 @@ def balance_sheet(org: Organisation, params: dict[str, str], today: date, update
     return _report(org, "BalanceSheet", f"As at {_long(at)}", at, updated, rows)
 
 
-def bank_summary(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
+def bank_summary(org: TenantData, params: dict[str, str], today: date, updated: str) -> dict:
     start, end = _date_range(ReportQuery(params), today)
     s, e = start.toordinal(), end.toordinal()
     rows: list[dict] = [_header("Bank Accounts", ("Opening Balance", "Cash Received", "Cash Spent", "Closing Balance"))]
@@ -236,9 +238,9 @@ def bank_summary(org: Organisation, params: dict[str, str], today: date, updated
     totals = [0, 0, 0, 0]
     for account in _accounts(org, types=("BANK",)):
         code = account["Code"]
-        opening = org.balance(code, until_day=s - 1)
-        received = sum(v for d, v in org.daily_debits.get(code, {}).items() if s <= d <= e)
-        spent = received - org.balance(code, until_day=e, from_day=s)
+        opening = org.ledger.balance(code, until_day=s - 1)
+        received = org.ledger.debited(code, s, e)
+        spent = received - org.ledger.balance(code, until_day=e, from_day=s)
         closing = opening + received - spent
         values = [opening, received, spent, closing]
         totals = [t + v for t, v in zip(totals, values)]
@@ -258,7 +260,7 @@ def _budget_months(budget: dict) -> list[tuple[int, int]]:
     return out
 
 
-def budget_summary(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
+def budget_summary(org: TenantData, params: dict[str, str], today: date, updated: str) -> dict:
     query = ReportQuery(params)
     at = query.date("date", today)
     count, months = query.periods(default=12), query.budget_timeframe()
@@ -287,27 +289,27 @@ def budget_summary(org: Organisation, params: dict[str, str], today: date, updat
                    titles=[budget["Description"], TITLES["BudgetSummary"], org.name, span_title])
 
 
-def _executive_figures(org: Organisation, month: date) -> list[tuple[str, list[tuple[str, int]]]]:
+def _executive_figures(org: TenantData, month: date) -> list[tuple[str, list[tuple[str, int]]]]:
     """The Executive Summary's sections for one calendar month: [(section, [(label, cents)])]."""
     s, e = month.toordinal(), month_end(month).toordinal()
 
     def movement(types: tuple[str, ...], sign: int) -> int:
-        return sum(sign * org.balance(a["Code"], until_day=e, from_day=s) for a in _accounts(org, types=types))
+        return sum(sign * org.ledger.balance(a["Code"], until_day=e, from_day=s) for a in _accounts(org, types=types))
 
-    received = sum(v for code in BANK_CODES for d, v in org.daily_debits.get(code, {}).items() if s <= d <= e)
+    received = sum(org.ledger.debited(code, s, e) for code in BANK_CODES)
     net_cash = movement(("BANK",), 1)
     income, direct = movement(INCOME_TYPES, -1), movement(DIRECT_COST_TYPES, 1)
     other, expenses = movement(OTHER_INCOME_TYPES, -1), movement(EXPENSE_TYPES, 1)
-    net_assets = sum(org.balance(a["Code"], until_day=e) for a in _accounts(org, classes=("ASSET", "LIABILITY")))
+    net_assets = sum(org.ledger.balance(a["Code"], until_day=e) for a in _accounts(org, classes=("ASSET", "LIABILITY")))
     return [
         ("Cash", [("Cash received", received), ("Cash spent", received - net_cash),
                   ("Cash surplus (deficit)", net_cash),
-                  ("Closing bank balance", sum(org.balance(code, until_day=e) for code in BANK_CODES))]),
+                  ("Closing bank balance", sum(org.ledger.balance(code, until_day=e) for code in BANK_CODES))]),
         ("Profitability", [("Income", income), ("Direct costs", direct), ("Gross profit (loss)", income - direct),
                            ("Other Income", other), ("Expenses", expenses),
                            ("Profit (loss)", income - direct + other - expenses)]),
-        ("Balance Sheet", [("Debtors", org.balance("610", until_day=e)),
-                           ("Creditors", -org.balance("800", until_day=e)), ("Net assets", net_assets)]),
+        ("Balance Sheet", [("Debtors", org.ledger.balance("610", until_day=e)),
+                           ("Creditors", -org.ledger.balance("800", until_day=e)), ("Net assets", net_assets)]),
     ]
 
 
@@ -320,7 +322,7 @@ def variance(current: int, previous: int) -> str:
     return f"{percent if percent else Decimal('0.0')}%"
 
 
-def executive_summary(org: Organisation, params: dict[str, str], today: date, updated: str) -> dict:
+def executive_summary(org: TenantData, params: dict[str, str], today: date, updated: str) -> dict:
     at = ReportQuery(params).date("date", today)
     months = [month_start(at), shift_months(month_start(at), -1)]
     current, previous = (_executive_figures(org, m) for m in months)
@@ -340,7 +342,7 @@ BUILDERS = {
 }
 
 
-def build_report(org: Organisation, name: str, params: dict[str, str], today: date, updated: str) -> dict:
+def build_report(org: TenantData, name: str, params: dict[str, str], today: date, updated: str) -> dict:
     """One ReportWithRow object; KeyError for a report the sandbox does not serve."""
     try:
         builder = BUILDERS[name]

@@ -16,8 +16,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field, fields
 
-from tap_xero.sandbox import tiers
-from tap_xero.sandbox.clock import SandboxClock
+from xero_sandbox.core import tiers
+from xero_sandbox.core.clock import SandboxClock
 
 MINUTE = 60.0
 DAY = 86400.0

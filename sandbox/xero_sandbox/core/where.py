@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from tap_xero.sandbox.data import datetime_to_ms, parse_ms_date
+from xero_sandbox.core.generation import datetime_to_ms, parse_ms_date
 
 _TOKEN = re.compile(r"""
     \s*(?:

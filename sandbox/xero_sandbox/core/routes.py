@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from tap_xero.endpoints import BY_PATH, REPORTS_BY_NAME, Endpoint, Report
 
+API_PREFIX = "api.xro/2.0/"  # where the Accounting API is served (a request's route, without the leading "/")
 REPORTS_PREFIX = "reports/"
 _ENDPOINTS = {path.lower(): endpoint for path, endpoint in BY_PATH.items()}
 _ENDPOINTS["organisations"] = BY_PATH["Organisation"]

@@ -14,7 +14,8 @@ Contract:
   (Xero's wording as integrators quote it: Emersion's and Chargebee's knowledge bases, Pleo's and
   Dext's help centres, xeroizer issue #92; "before" although "on" the date is locked too).
 
-Which mutations post, and so meet this check, is the store's business (store.py).
+Which records post, and so meet this check, is each resource's ``posted_statuses`` and ``posting_of``;
+``tenant_book.py`` applies the check to every change.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from tap_xero.sandbox.data import DAY_MS, UNIX_EPOCH_ORDINAL, day_date, parse_ms_date
+from xero_sandbox.core.generation import DAY_MS, UNIX_EPOCH_ORDINAL, day_date, parse_ms_date
 
 FIELDS = {"period_lock_date": "PeriodLockDate", "end_of_year_lock_date": "EndOfYearLockDate"}
 _WORDING = {"PeriodLockDate": "period lock date", "EndOfYearLockDate": "end of year lock date"}

@@ -13,7 +13,7 @@ Lifetimes run on the sandbox clock, but what a token tells its client is real ti
 and a client that plans around its token's expiry plans correctly.
 
 Nothing here knows HTTP: methods take parsed form fields and return
-``(status, json body)``; ``server.py`` does the wire.
+``(status, json body)``; ``app.py`` routes the requests to them.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit
 
-from tap_xero.sandbox.clock import SandboxClock
+from tap_xero.endpoints import ENDPOINTS, REPORTS
+from xero_sandbox.core.clock import SandboxClock
 
 ACCESS_TOKEN_LIFETIME = 1800  # seconds, as Xero
 REFRESH_GRACE_SECONDS = 1800  # the previous refresh token stays valid this long after rotation
@@ -52,8 +53,6 @@ _NOT_GRANTABLE_TO_MACHINES = {"openid", "profile", "email", "offline_access"}
 
 def _known_scopes() -> frozenset[str]:
     """Every scope an app may ask for: identity scopes, broad and granular Accounting scopes."""
-    from tap_xero.endpoints import ENDPOINTS, REPORTS
-
     known = set(DEMO_SCOPES) | {"accounting.attachments.read", "accounting.reports.aged.read",
                                 "accounting.reports.tenninetynine.read"}
     for item in (*ENDPOINTS, *REPORTS):
@@ -124,9 +123,56 @@ def _http_date(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%m/%d/%Y %H:%M:%S")
 
 
+class Connections:
+    """Which tenants each grant reaches: every tenant of the sandbox until ``DELETE /connections/{id}``
+    disconnects one from that grant; a client_credentials token reaches its bound tenant only."""
+
+    def __init__(self, tenant_ids: list[str]) -> None:
+        self.tenant_ids = tenant_ids
+        self._lock = threading.Lock()
+        self._disconnected: set[tuple[str, str]] = set()  # (grant id, tenant id)
+
+    @staticmethod
+    def connection_id(grant: AccessGrant, tenant_id: str) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"connection/{grant.grant_id}/{tenant_id}"))
+
+    def is_connected(self, grant: AccessGrant, tenant_id: str) -> bool:
+        if grant.tenant_id:
+            return tenant_id == grant.tenant_id
+        return tenant_id in self.tenant_ids and (grant.grant_id, tenant_id) not in self._disconnected
+
+    def disconnect(self, grant: AccessGrant, connection_id: str) -> bool:
+        """DELETE /connections/{id}: the grant loses that tenant. False if no such connection."""
+        for tenant_id in self.tenant_ids:
+            if self.connection_id(grant, tenant_id) == connection_id and self.is_connected(grant, tenant_id):
+                with self._lock:
+                    self._disconnected.add((grant.grant_id, tenant_id))
+                return True
+        return False
+
+    def listing(self, grant: AccessGrant, tenants: list) -> list[dict]:
+        """GET /connections: the grant's connected tenants (the bound one for client_credentials)."""
+        out = []
+        for tenant in tenants:
+            if not self.is_connected(grant, tenant.tenant_id):
+                continue
+            created = tenant.created.strftime("%Y-%m-%dT%H:%M:%S.%f0")
+            out.append({
+                "id": self.connection_id(grant, tenant.tenant_id),
+                "authEventId": grant.grant_id,
+                "tenantId": tenant.tenant_id,
+                "tenantType": tenant.tenant_type,
+                "tenantName": tenant.name,
+                "createdDateUtc": created,
+                "updatedDateUtc": created,
+            })
+        return out
+
+
 @dataclass
 class Identity:
-    """The identity server's state: one client, its grants, tokens and the connected tenants."""
+    """The identity server's state: one client, its grants and tokens; ``connections``: which tenants
+    each grant reaches."""
 
     clock: SandboxClock
     tenant_ids: list[str]
@@ -141,12 +187,13 @@ class Identity:
     _codes: dict[str, _Code] = field(default_factory=dict)
     _issued: dict[str, _Issued] = field(default_factory=dict)
     _revoked_grants: set[str] = field(default_factory=set)
-    _disconnected: set[tuple[str, str]] = field(default_factory=set)  # (grant id, tenant id)
     _serial: int = 0
     _invalid_up_to: int = 0  # tokens with serial <= this were expired by a fault
     user_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    connections: Connections = field(init=False)
 
     def __post_init__(self) -> None:
+        self.connections = Connections(self.tenant_ids)
         self._refresh[self.refresh_token] = _RefreshToken(
             grant_id=str(uuid.uuid4()), client_id=self.client_id, scopes=tuple(self.scopes),
             last_used=self.clock.time(),
@@ -369,39 +416,3 @@ class Identity:
             if record is not None:
                 self._revoked_grants.add(record.grant_id)
         return 200, {}
-
-    @staticmethod
-    def connection_id(grant: AccessGrant, tenant_id: str) -> str:
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"connection/{grant.grant_id}/{tenant_id}"))
-
-    def is_connected(self, grant: AccessGrant, tenant_id: str) -> bool:
-        if grant.tenant_id:
-            return tenant_id == grant.tenant_id
-        return tenant_id in self.tenant_ids and (grant.grant_id, tenant_id) not in self._disconnected
-
-    def disconnect(self, grant: AccessGrant, connection_id: str) -> bool:
-        """DELETE /connections/{id}: the grant loses that tenant. False if no such connection."""
-        for tenant_id in self.tenant_ids:
-            if self.connection_id(grant, tenant_id) == connection_id and self.is_connected(grant, tenant_id):
-                with self._lock:
-                    self._disconnected.add((grant.grant_id, tenant_id))
-                return True
-        return False
-
-    def connections(self, grant: AccessGrant, tenants: list) -> list[dict]:
-        """GET /connections: the grant's connected tenants (the bound one for client_credentials)."""
-        out = []
-        for tenant in tenants:
-            if not self.is_connected(grant, tenant.tenant_id):
-                continue
-            created = tenant.created.strftime("%Y-%m-%dT%H:%M:%S.%f0")
-            out.append({
-                "id": self.connection_id(grant, tenant.tenant_id),
-                "authEventId": grant.grant_id,
-                "tenantId": tenant.tenant_id,
-                "tenantType": tenant.tenant_type,
-                "tenantName": tenant.name,
-                "createdDateUtc": created,
-                "updatedDateUtc": created,
-            })
-        return out

@@ -1,6 +1,6 @@
 """The sandbox's control and introspection API under /_sandbox/ (no auth: it is a test double).
 
-  GET    /_sandbox/counts             {"<tenantId>": {"<EnvelopeKey>": n}}
+  GET    /_sandbox/counts             {"<tenantId>": {"<EnvelopeKey>": n}}: what the API serves each tenant
   GET    /_sandbox/requests           {"total", "by_tenant": {"<tenantId>": {"<path>": n}}, "token", "connections"}
   GET    /_sandbox/log?limit=N        recent requests, newest last: method, path, query, tenant, status, ms
   GET    /_sandbox/errors             sandbox bugs met while answering (each also answered 500)
@@ -22,96 +22,32 @@
 
 from __future__ import annotations
 
-import collections
 import threading
 from dataclasses import asdict
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
-from tap_xero.errors import redact
-from tap_xero.sandbox.routes import counted_path
-
-if TYPE_CHECKING:  # pragma: no cover
-    from tap_xero.sandbox.server import Request, Response, SandboxApp
+from xero_sandbox.core.shapes import BadRequest, Request, Response, json_response, validation_error
 
 MUTATIONS = ("create", "update", "void", "archive", "touch")
 LOCK_DATE_FIELDS = ("period_lock_date", "end_of_year_lock_date")
 
 
-class RequestStats:
-    """Counters per tenant and path plus a bounded log of recent requests."""
-
-    def __init__(self, log_size: int = 10000) -> None:
-        self._lock = threading.Lock()
-        self._log: collections.deque[dict] = collections.deque(maxlen=log_size)
-        self.errors: list[str] = []
-        self.reset()
-
-    def reset(self) -> None:
-        with self._lock:
-            self._total = 0
-            self._token = 0
-            self._connections = 0
-            self._by_tenant: dict[str, collections.Counter] = {}
-            self._log.clear()
-
-    def record(self, request: Request, status: int, ms: float) -> None:
-        path = _counted_path(request.route)
-        with self._lock:
-            self._total += 1
-            if request.route == "connect/token":
-                self._token += 1
-            elif request.route == "connections":
-                self._connections += 1
-            elif request.tenant and path is not None:
-                self._by_tenant.setdefault(request.tenant, collections.Counter())[path] += 1
-            self._log.append({
-                "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                "method": request.method, "path": "/" + request.route, "query": redact(request.raw_query),
-                "tenant": request.tenant, "status": status, "ms": round(ms, 2),
-            })
-
-    def note_error(self, exc: BaseException) -> None:
-        with self._lock:
-            self.errors.append(redact(f"{type(exc).__name__}: {exc}"))
-
-    def snapshot(self) -> dict:
-        with self._lock:
-            return {
-                "total": self._total,
-                "by_tenant": {tenant: dict(paths) for tenant, paths in self._by_tenant.items()},
-                "token": self._token,
-                "connections": self._connections,
-            }
-
-    def log(self, limit: int | None = None) -> list[dict]:
-        with self._lock:
-            entries = list(self._log)
-        return entries[-limit:] if limit else entries
-
-
-def _counted_path(route: str) -> str | None:
-    """The Accounting path a request is counted under: "Invoices", "Reports/TrialBalance", "Invoices/{id}"."""
-    if not route.startswith("api.xro/2.0/"):
-        return None
-    return counted_path(route[len("api.xro/2.0/"):].strip("/"))
-
-
 class WebhookControl:
-    """Holds the WebhookSender (tap_xero.sandbox.webhooks, imported when first configured) for one sandbox."""
+    """Holds the WebhookSender (webhooks.py, imported when first configured) of one sandbox."""
 
-    def __init__(self, app: SandboxApp) -> None:
-        self._app = app
+    def __init__(self, store) -> None:
+        self._store = store
         self._lock = threading.Lock()
         self.sender = None
 
     def configure(self, url: str, key: str) -> None:
-        from tap_xero.sandbox.webhooks import WebhookSender
+        # Not a cycle (webhooks.py imports no sandbox module): a
+        # deferred import, so that a sandbox without webhooks never loads the payload format's jsonschema.
+        from xero_sandbox.core.webhooks import WebhookSender
 
         with self._lock:
             if self.sender is not None:
                 self.sender.stop()
-            self.sender = WebhookSender(self._app.store, url=url, key=key)
+            self.sender = WebhookSender(self._store, url=url, key=key)
             self.sender.start()
 
     def stop(self) -> None:
@@ -121,15 +57,13 @@ class WebhookControl:
                 self.sender = None
 
 
-def handle(app: SandboxApp, request: Request) -> Response:
-    """Route one /_sandbox/ request."""
-    from tap_xero.sandbox.server import BadRequest, json_response
-
+def handle(app, request: Request) -> Response:
+    """Route one /_sandbox/ request for ``app`` (the ``app.SandboxApp``)."""
     route = request.route.removeprefix("_sandbox").strip("/")
     method = request.method
     key = (method, route)
     if key == ("GET", "counts"):
-        return json_response(200, app.store.counts())
+        return json_response(200, app.served_counts())
     if key == ("GET", "requests"):
         return json_response(200, app.stats.snapshot())
     if key == ("GET", "log"):
@@ -164,7 +98,7 @@ def handle(app: SandboxApp, request: Request) -> Response:
     return json_response(404, {"error": f"no control endpoint {method} /_sandbox/{route}"})
 
 
-def credentials(app: SandboxApp) -> dict:
+def credentials(app) -> dict:
     """The demo credentials and where to use them (sandbox values, fine to print)."""
     base = app.base_url
     return {
@@ -184,9 +118,7 @@ def credentials(app: SandboxApp) -> dict:
     }
 
 
-def _faults(app: SandboxApp, method: str, request: Request) -> Response:
-    from tap_xero.sandbox.server import BadRequest, json_response
-
+def _faults(app, method: str, request: Request) -> Response:
     if method == "GET":
         return json_response(200, app.faults.list())
     if method == "DELETE":
@@ -201,9 +133,7 @@ def _faults(app: SandboxApp, method: str, request: Request) -> Response:
     raise BadRequest(f"{method} is not allowed on /_sandbox/faults")
 
 
-def _mutation(app: SandboxApp, body: dict) -> Response:
-    from tap_xero.sandbox.server import BadRequest, json_response, validation_error
-
+def _mutation(app, body: dict) -> Response:
     action = body.get("action")
     tenant_id, envelope_key = body.get("tenant_id"), body.get("envelope_key")
     if action not in MUTATIONS:
@@ -230,9 +160,7 @@ def _mutation(app: SandboxApp, body: dict) -> Response:
     return json_response(200, {"record": record})
 
 
-def _lock_dates(app: SandboxApp, method: str, request: Request) -> Response:
-    from tap_xero.sandbox.server import BadRequest, json_response
-
+def _lock_dates(app, method: str, request: Request) -> Response:
     if method == "GET":
         return json_response(200, {tenant: _shown(app.store.lock_dates(tenant)) for tenant in app.tenants})
     if method != "POST":
@@ -255,9 +183,7 @@ def _shown(dates: dict) -> dict:
     return {name: day.isoformat() if day else None for name, day in dates.items()}
 
 
-def _clock(app: SandboxApp, method: str, request: Request) -> Response:
-    from tap_xero.sandbox.server import BadRequest, json_response
-
+def _clock(app, method: str, request: Request) -> Response:
     if method == "POST":
         body = request.json()
         try:
@@ -273,9 +199,7 @@ def _clock(app: SandboxApp, method: str, request: Request) -> Response:
     return json_response(200, {"now": now.isoformat(), "time": app.clock.time(), "speed": app.clock.speed})
 
 
-def _limits(app: SandboxApp, method: str, request: Request) -> Response:
-    from tap_xero.sandbox.server import BadRequest, json_response
-
+def _limits(app, method: str, request: Request) -> Response:
     config = app.limiter.config
     if method == "POST":
         changes = request.json()
@@ -289,9 +213,7 @@ def _limits(app: SandboxApp, method: str, request: Request) -> Response:
     return json_response(200, config.describe())
 
 
-def _token(app: SandboxApp, body: dict) -> Response:
-    from tap_xero.sandbox.server import BadRequest, json_response
-
+def _token(app, body: dict) -> Response:
     scopes = body.get("scopes")
     if scopes is not None and not (isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)):
         raise BadRequest("scopes must be a list of strings")
@@ -311,9 +233,7 @@ def _token(app: SandboxApp, body: dict) -> Response:
     return json_response(200, out)
 
 
-def _webhooks(app: SandboxApp, method: str, route: str, request: Request) -> Response:
-    from tap_xero.sandbox.server import BadRequest, json_response
-
+def _webhooks(app, method: str, route: str, request: Request) -> Response:
     control = app.webhooks
     if (method, route) == ("POST", "webhooks"):
         body = request.json()

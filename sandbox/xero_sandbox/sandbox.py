@@ -1,24 +1,21 @@
-"""A local emulator of Xero's Accounting API, OAuth and webhooks.
+"""``Sandbox``: one running sandbox, in-process: its HTTP server on a background thread plus Python
+handles on its state (the store, the clock, faults, limits, credentials, counters).
 
-In-process use (tests): ::
-
-    from tap_xero.sandbox import Sandbox, SandboxConfig
-    with Sandbox(SandboxConfig(seed=1, scale=200, tenants=2, limits=False)) as sb:
-        token = sb.issue_access_token()
-        requests.get(sb.api_url + "/Invoices", headers={"Authorization": f"Bearer {token}",
-                                                         "xero-tenant-id": sb.tenant_ids[0]})
-
-From a shell: ``tap-xero-sandbox serve --port 8765`` (see docs/sandbox.md).
+``Sandbox(SandboxConfig(...))`` or ``Sandbox(seed=..., ...)``; ``start()``/``stop()`` or a ``with``
+block. ``store=`` serves a ready ``Store`` instead of generating one. docs/sandbox.md lists every
+handle.
 """
 
 from __future__ import annotations
 
 import threading
 
-from tap_xero.sandbox.faults import FaultInjector
-from tap_xero.sandbox.server import SandboxApp, SandboxConfig, SandboxHTTPServer
-
-__all__ = ["Sandbox", "SandboxConfig"]
+from xero_sandbox.core.app import SandboxApp
+from xero_sandbox.core.clock import SandboxClock
+from xero_sandbox.core.config import SandboxConfig
+from xero_sandbox.core.faults import FaultInjector
+from xero_sandbox.core.wire import SandboxHTTPServer
+from xero_sandbox.store import Store
 
 
 class Sandbox:
@@ -40,7 +37,11 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self._server is not None:
             return self
-        self.app = SandboxApp(self.config, store=self._store_override)
+        clock = SandboxClock(self.config.clock_speed)
+        store = self._store_override
+        if store is None:
+            store = Store(seed=self.config.seed, scale=self.config.scale, tenants=self.config.tenants, clock=clock.now)
+        self.app = SandboxApp(self.config, store, clock)
         self._server = SandboxHTTPServer(self.app)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
@@ -134,7 +135,8 @@ class Sandbox:
         return self._running().identity.issue_refresh_token(scopes)
 
     def counts(self) -> dict[str, dict[str, int]]:
-        return self._running().store.counts()
+        """Records per tenant and envelope key that the API serves now (``GET /_sandbox/counts``)."""
+        return self._running().served_counts()
 
     def requests(self) -> dict:
         return self._running().stats.snapshot()

@@ -1,0 +1,146 @@
+"""The sandbox's Store: Xero-shaped records, queries, mutations and reports for every tenant.
+
+What works: every envelope key of ``tap_xero.endpoints.ENDPOINTS`` (29) and every report of
+``REPORTS``; paging per ``Endpoint.paging`` (page+pageSize with the pagination object, fixed
+100-record pages, Journals offset + paymentsOnly, the ManualJournals order quirk);
+If-Modified-Since on the endpoint's timestamp field (inclusive, second precision);
+includeArchived, includeDeleted, summaryOnly, IDs, Statuses, unitdp, where, order;
+create/update/void/archive/touch with journals, reports, AmountDue and contact balances kept
+consistent; webhook events to subscribers for Invoices, Contacts and CreditNotes; lock dates
+(``lock_dates``/``set_lock_dates``): a mutation whose posting (before or after it) is dated on or
+before the tenant's lock date raises ``lock_dates.LockedPeriod`` (a ``ValueError``), ``touch`` never.
+
+The Store puts the parts together and holds the one re-entrant lock that serialises mutations and
+reads (the server is multi-threaded): an ``organisation.Organisation`` per tenant (records built on
+demand, nothing held as JSON), a ``TenantBook`` per tenant (the overlay of changes), the query
+engine (``core/queries.py``), the mutation engine (``core/mutations.py``) and the reports
+(``resources/reports.py``). How a collection behaves is its family's module (docs/sandbox-data.md).
+
+``counts()`` is what the store holds, every collection of every tenant; what the API serves (no
+classic expenses where they are retired, no Journals below the Advanced tier) is the app's
+``served_counts`` (``/_sandbox/counts``).
+
+Errors: an unknown tenant or collection raises ``KeyError``; a bad query or a mutation Xero
+would refuse raises ``ValueError`` (the server answers 400 ValidationException); ``update``,
+``void``, ``archive`` and ``touch`` of an unknown record raise ``LookupError`` (404).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from xero_sandbox.core import lock_dates as locks
+from xero_sandbox.core.generation import ms_date
+from xero_sandbox.core.mutations import Mutations
+from xero_sandbox.core.queries import Page, Query, list_page, present
+from xero_sandbox.core.resource import endpoint_of
+from xero_sandbox.core.tenant_book import TenantBook
+from xero_sandbox.organisation import RESOURCES, Organisation
+from xero_sandbox.resources import journals, reports
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: str
+    name: str
+    tenant_type: str = "ORGANISATION"
+    created: datetime = datetime(2023, 1, 1, tzinfo=timezone.utc)
+
+
+class Store:
+    """Deterministic organisations for ``tenants`` tenants, ``scale`` invoices each."""
+
+    def __init__(self, seed: int = 1, scale: int = 1000, tenants: int = 2,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.seed = seed
+        self.scale = scale
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._lock = threading.RLock()
+        self._books: dict[str, TenantBook] = {}
+        self.tenants: list[Tenant] = []
+        for index in range(tenants):
+            org = Organisation(seed, index, scale)
+            self._books[org.tenant_id] = TenantBook(org, RESOURCES, self._today, journals.append_journal)
+            self.tenants.append(Tenant(org.tenant_id, org.name, "ORGANISATION",
+                                       datetime.fromtimestamp(org.created_ms / 1000, tz=timezone.utc)))
+        self._mutations = Mutations(self._clock, self._lock, self._book, RESOURCES)
+
+    # ------------------------------------------------------------ lookups
+    def organisation(self, tenant_id: str) -> Organisation:
+        return self._book(tenant_id).org
+
+    def _book(self, tenant_id: str) -> TenantBook:
+        try:
+            return self._books[tenant_id]
+        except KeyError:
+            raise KeyError(f"unknown tenant {tenant_id}") from None
+
+    def _today(self) -> int:
+        """The clock's date as an ordinal: the default date of documents created without one."""
+        return self._clock().date().toordinal()
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Records per tenant and envelope key: everything the store holds."""
+        with self._lock:
+            return {tenant_id: {key: book.count(key) for key in book.org.collections}
+                    for tenant_id, book in self._books.items()}
+
+    def get(self, tenant_id: str, envelope_key: str, record_id: str) -> dict | None:
+        ep = endpoint_of(envelope_key)
+        with self._lock:
+            book = self._book(tenant_id)
+            record = book.current(envelope_key, str(record_id))
+            if record is None:
+                return None
+            return present(book, RESOURCES[envelope_key], ep, record, Query(), fresh=False)
+
+    def list(self, tenant_id: str, envelope_key: str, query: Query) -> Page:
+        ep = endpoint_of(envelope_key)
+        with self._lock:
+            return list_page(self._book(tenant_id), RESOURCES[envelope_key], ep, query)
+
+    # ------------------------------------------------------------ reports
+    def report(self, tenant_id: str, report_name: str, params: dict[str, str]) -> dict:
+        with self._lock:
+            org = self._book(tenant_id).org
+            today = self._clock().date()
+            return reports.build_report(org, report_name, params, today, ms_date(self._mutations.stamp_peek()))
+
+    # ------------------------------------------------------------ lock dates
+    def lock_dates(self, tenant_id: str) -> dict:
+        """{"period_lock_date": date | None, "end_of_year_lock_date": date | None} of one tenant."""
+        with self._lock:
+            return locks.read(self._book(tenant_id).org.organisation)
+
+    def set_lock_dates(self, tenant_id: str, period_lock_date=locks.KEEP,
+                       end_of_year_lock_date=locks.KEEP) -> dict:
+        """Set (date or YYYY-MM-DD) or clear (None) a tenant's lock dates; what GET Organisation serves.
+
+        Nothing is stamped or journalled: Xero's Organisation has no UpdatedDateUTC to bump.
+        """
+        with self._lock:
+            return locks.write(self._book(tenant_id).org.organisation, period_lock_date, end_of_year_lock_date)
+
+    # ------------------------------------------------------------ mutations (core/mutations.py)
+    def subscribe(self, callback: Callable[[dict], None]) -> Callable[[], None]:
+        """Call ``callback`` with a webhook event for every change; returns the function that unsubscribes."""
+        return self._mutations.subscribe(callback)
+
+    def create(self, tenant_id: str, envelope_key: str, fields: dict) -> dict:
+        return self._mutations.create(tenant_id, envelope_key, fields)
+
+    def update(self, tenant_id: str, envelope_key: str, record_id: str, fields: dict) -> dict:
+        return self._mutations.update(tenant_id, envelope_key, record_id, fields)
+
+    def void(self, tenant_id: str, envelope_key: str, record_id: str) -> dict:
+        return self._mutations.void(tenant_id, envelope_key, record_id)
+
+    def archive(self, tenant_id: str, envelope_key: str, record_id: str) -> dict:
+        return self._mutations.archive(tenant_id, envelope_key, record_id)
+
+    def touch(self, tenant_id: str, envelope_key: str, record_id: str) -> dict:
+        return self._mutations.touch(tenant_id, envelope_key, record_id)
+

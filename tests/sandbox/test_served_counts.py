@@ -1,0 +1,94 @@
+"""``/_sandbox/counts`` counts what the API serves: a client that reads everything gets exactly those records.
+
+Classic expenses (ExpenseClaims, Receipts) are counted only for the tenants that still serve them;
+Journals only on the Advanced tier (below it every Journals call answers 401). The Store's own
+``counts()`` still counts everything it holds.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tap_xero.endpoints import BY_ENVELOPE, ENDPOINTS, MAX_PAGE_SIZE, Endpoint, Paging
+
+RETIRED = {e.envelope_key for e in ENDPOINTS if e.retired}
+
+
+def _counts(sb) -> dict[str, dict[str, int]]:
+    answer = requests.get(f"{sb.base_url}/_sandbox/counts", timeout=10)
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def _read_all(session, endpoint: Endpoint) -> tuple[int, int]:
+    """(status of the first call, records read) of a complete read of ``endpoint``, as a tap reads."""
+    params: dict = {"includeArchived": "true", "includeDeleted": "true"}
+    records, page, offset = 0, 1, 0
+    while True:
+        if endpoint.paging is Paging.PAGE_SIZE:
+            params.update(page=page, pageSize=MAX_PAGE_SIZE)
+        elif endpoint.paging is Paging.PAGE:
+            params.update(page=page)
+        elif endpoint.paging is Paging.OFFSET:
+            params.update(offset=offset)
+        answer = session.api(endpoint.path, params=params)
+        if answer.status_code != 200:
+            assert records == 0, f"{endpoint.path} failed after {records} records"
+            return answer.status_code, 0
+        batch = answer.json()[endpoint.envelope_key]
+        records += len(batch)
+        if endpoint.paging is Paging.NONE or not batch:
+            return 200, records
+        if endpoint.paging is Paging.OFFSET:
+            offset = max(r["JournalNumber"] for r in batch)
+        page += 1
+
+
+def test_classic_expenses_are_counted_only_where_they_are_served(make_sandbox):
+    sb = make_sandbox(scale=30, limits=False, tenants=3, classic_expenses_tenants=(0, 2))
+    counts = _counts(sb)
+    for index, tenant in enumerate(sb.tenant_ids):
+        served = index in (0, 2)
+        assert {key: key in counts[tenant] for key in RETIRED} == {key: served for key in RETIRED}, index
+        assert counts[tenant]["Journals"] > 0 and counts[tenant]["Invoices"] == 30
+    assert sb.counts() == counts
+
+
+def test_the_401_variant_of_retired_classic_expenses_is_not_counted_either(make_sandbox):
+    sb = make_sandbox(scale=30, limits=False, retired_status=401)
+    counts = _counts(sb)
+    assert RETIRED <= set(counts[sb.tenant_ids[0]])
+    assert not RETIRED & set(counts[sb.tenant_ids[1]])
+
+
+@pytest.mark.parametrize("tier", ["starter", "core", "plus"])
+def test_journals_are_counted_only_on_the_advanced_tier(make_sandbox, tier):
+    sb = make_sandbox(scale=30, limits=False, tier=tier)
+    assert all("Journals" not in per_tenant for per_tenant in _counts(sb).values())
+    sb.set_tier("advanced")
+    assert all(per_tenant["Journals"] > 0 for per_tenant in _counts(sb).values())
+
+
+def test_the_store_still_counts_everything_it_holds(make_sandbox):
+    sb = make_sandbox(scale=30, limits=False, tier="core")
+    held = sb.store.counts()
+    for tenant in sb.tenant_ids:
+        assert set(held[tenant]) == set(BY_ENVELOPE)
+        assert {key: n for key, n in held[tenant].items() if key in sb.counts()[tenant]} == sb.counts()[tenant]
+
+
+@pytest.mark.parametrize("tier", ["core", "advanced"])
+def test_a_complete_read_through_the_api_gets_exactly_the_counts(make_sandbox, xero_session, tier):
+    sb = make_sandbox(scale=30, limits=False, tier=tier)
+    sb.mutate(sb.tenant_ids[0], "Contacts", "create", fields={"Name": "Counted Co"})  # the overlay counts too
+    counts = _counts(sb)
+    for index, tenant in enumerate(sb.tenant_ids):
+        session = xero_session(sb, tenant_index=index)
+        for endpoint in ENDPOINTS:
+            status, read = _read_all(session, endpoint)
+            counted = counts[tenant].get(endpoint.envelope_key)
+            if counted is None:
+                assert status in (401, 410), f"{endpoint.path} tenant {index}: served but not counted"
+            else:
+                assert (status, read) == (200, counted), f"{endpoint.path} tenant {index}"
