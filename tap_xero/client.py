@@ -33,6 +33,7 @@ What the tap provides (tap.py): ``tap.xero_client`` (http.XeroClient), ``tap.ten
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import json
@@ -53,7 +54,8 @@ from tap_xero.paging import RecordsBudget
 from tap_xero.scopes import missing_scopes, stream_scopes
 from tap_xero.sdk_compat import CompatStream
 from tap_xero.sync import gating
-from tap_xero.sync.collection import CollectionRead, page_source
+from tap_xero.sync.calls_ahead import FirstCall
+from tap_xero.sync.collection import CollectionRead, first_call, page_source
 from tap_xero.sync.outcomes import TenantOutcomes
 from tap_xero.sync.fan_in import MAX_READERS, RECORDS_BUDGET, Delivery, TenantRead, written_records
 from tap_xero.sync.query import CollectionQuery
@@ -193,13 +195,32 @@ class XeroStream(CompatStream):
         for child in self._selected_children():
             child.write_rows(record, tenant_id)
 
-    def refused_for(self, tenant_id: str) -> bool:
-        """Whether Xero refused this stream for the tenant within the last day (reads the state only)."""
+    def stored_tenant_state(self, tenant_id: str) -> dict:
+        """This stream's state for one tenant as the run holds it, without creating it (read-only use)."""
         state = self.tap.state.get("bookmarks", {}).get(self.name, {})
         for partition in state.get("partitions", ()):
             if partition.get("context", {}).get("tenant_id") == tenant_id:
-                return gating.next_probe(partition, dt.datetime.now(dt.timezone.utc)) is not None
-        return False
+                return partition
+        return {}
+
+    def refused_for(self, tenant_id: str) -> bool:
+        """Whether Xero refused this stream for the tenant within the last day (reads the state only)."""
+        return gating.next_probe(self.stored_tenant_state(tenant_id), dt.datetime.now(dt.timezone.utc)) is not None
+
+    def first_call(self, tenant_id: str) -> FirstCall | None:
+        """The first call this stream's read of ``tenant_id`` will make, from the state as it stands (nothing
+        changed); None when it will not read the tenant's collection (stopped, refused, by webhook event ids,
+        a report). For sync/calls_ahead.py."""
+        if self.endpoint is None:
+            return None
+        state = copy.deepcopy(self.stored_tenant_state(tenant_id))
+        if not self.outcomes.may_read(tenant_id, state):
+            return None
+        if targeted.targeted_start(self, {"tenant_id": tenant_id}, targeted.webhook_sync(self.tap)) is not None:
+            return None
+        params, headers = first_call(self.query, ReadState(state, self.replication_key, lambda: None))
+        return FirstCall(self.name, self.endpoint.path, params, headers, self.query.records_per_call,
+                         self.endpoint.envelope_key)
 
     def remember_refusal(self, context: types.Context) -> None:
         """Remember that Xero refused this stream for the tenant (the next runs skip it for a day)."""
@@ -216,6 +237,7 @@ class XeroStream(CompatStream):
 
     def get_records(self, context: types.Context | None) -> Iterator[dict]:
         self._write_child_schemas()
+        self.tap.stream_started(self)
         tenant_ids = [_tenant_id(t) for t in self.tap.tenants] if context is None else [context["tenant_id"]]
         sync = targeted.webhook_sync(self.tap)
         reads = []
@@ -348,6 +370,7 @@ class XeroReportStream(XeroStream):
 
     def get_records(self, context: types.Context | None) -> Iterator[dict]:
         assert self.report is not None
+        self.tap.stream_started(self)
         tenant_ids = [_tenant_id(t) for t in self.tap.tenants] if context is None else [context["tenant_id"]]
         reads = []
         for tenant_id in tenant_ids:

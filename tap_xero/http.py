@@ -151,6 +151,12 @@ def _retry_after(headers: Mapping[str, str]) -> int | None:
         return None
 
 
+class AnswersAhead(Protocol):
+    """What ``get_json`` asks of ``sync.calls_ahead.CallsAhead``: the answer of a call made ahead, or None."""
+
+    def take(self, tenant_id: str, path: str, params: dict | None, headers: dict | None) -> dict | None: ...
+
+
 class XeroClient:
     """The one HTTP mechanism: limiter, timeout, retries, refresh-on-401, errors. See the module docstring."""
 
@@ -199,6 +205,8 @@ class XeroClient:
         )
         self.progress = Progress(self.limits)
         self.retries = 0  # transient failures retried, for the summary
+        # Answers of calls made ahead for the streams to come (sync/calls_ahead.py); set by the tap for a run.
+        self.calls_ahead: AnswersAhead | None = None
         self._local = threading.local()
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
@@ -223,7 +231,24 @@ class XeroClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict:
-        """GET ``path`` (below the API base) for ``tenant_id``; the decoded body. Raises ``errors.*``."""
+        """GET ``path`` (below the API base) for ``tenant_id``; the decoded body. Raises ``errors.*``.
+
+        A call the tap made ahead (``calls_ahead``) is answered from there: the same call, made earlier."""
+        ahead = self.calls_ahead
+        if ahead is not None:
+            answer = ahead.take(tenant_id, path, params, headers)
+            if answer is not None:
+                return answer
+        return self.call(tenant_id, path, params, headers)
+
+    def call(
+        self,
+        tenant_id: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict:
+        """``get_json`` made now, whatever was made ahead."""
         try:
             return self._get_with_retries(tenant_id, path, params, headers)
         except TransientError as exc:
@@ -340,6 +365,7 @@ class XeroClient:
         problem = headers.get("X-Rate-Limit-Problem", "").lower()
         retry_after = _retry_after(headers)
         if problem == "day" or (retry_after or 0) > DAY_RETRY_AFTER_THRESHOLD:
+            self.limits.day_spent(tenant_id)
             raise errors.DayLimitReached(tenant_id, retry_after)
         if rate_limited > self.max_rate_limited:
             raise errors.XeroApiError(

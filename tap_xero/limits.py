@@ -200,6 +200,10 @@ class Limits:
         self._claim(tenant_id)
         try:
             waited = self._acquire(tenant_id)
+            if self.day_left.get(tenant_id, 1) <= 0:  # spent while this call waited for its turn
+                self.app.release()
+                self.tenant(tenant_id).release()
+                raise errors.DayLimitReached(tenant_id, None)
         except BaseException:
             with self._lock:
                 self._claimed[tenant_id] -= 1
@@ -252,6 +256,11 @@ class Limits:
         if day is not None:
             with self._lock:
                 self.day_left[tenant_id] = day
+
+    def day_spent(self, tenant_id: str) -> None:
+        """Xero refused a call for the day: no other call for ``tenant_id`` is made in this run."""
+        with self._lock:
+            self.day_left[tenant_id] = 0
 
     def pause(self, tenant_id: str, seconds: float, *, app_wide: bool = False) -> None:
         """After a minute 429: no call for this tenant (or the whole app) for ``seconds``."""

@@ -74,28 +74,41 @@ NO_CLAIM = Claim(None, 0)
 class RecordsBudget:
     """Records the reads of one stream may hold at once, all organisations together (module docstring).
 
-    ``claim(n, wait=False)`` is how look-ahead asks: None when the budget is full (fetch nothing ahead).
-    ``claim(n, wait=True)`` is how a read asks for the page it needs next: it waits until enough is given
-    back, at most ``patience`` seconds, then goes over the budget rather than stall the run (every path
-    gives its claims back, so waiting that long means a bug holds records it no longer needs).
+    ``claim(n, wait=False)`` is how look-ahead asks: None when the budget is full or a read is waiting for
+    room (look-ahead never jumps that queue). ``claim(n, wait=True)`` is how a read asks for the page it
+    needs next: reads waiting are served in the order they asked. A read waits at most ``patience`` seconds,
+    then goes over the budget rather than stall the run (every path gives its claims back, so waiting that
+    long means something holds records it no longer needs: ``overdrawn`` counts it).
     """
 
-    def __init__(self, limit: int, patience: float = 10.0) -> None:
+    def __init__(self, limit: int, patience: float = 60.0) -> None:
         self.limit = max(1, limit)
         self.patience = patience
         self.held = 0
         self.peak = 0
+        self.overdrawn = 0
         self._changed = threading.Condition()
+        self._queue: collections.deque[object] = collections.deque()  # reads waiting for room, in order
 
     def claim(self, n: int, *, wait: bool) -> Claim | None:
         n = max(1, min(n, self.limit))
         with self._changed:
-            if self.held + n > self.limit:
+            if self._queue or self.held + n > self.limit:
                 if not wait:
                     return None
+                ticket = object()
+                self._queue.append(ticket)
                 deadline = time.monotonic() + self.patience
-                while self.held + n > self.limit and (left := deadline - time.monotonic()) > 0:
-                    self._changed.wait(left)
+                try:
+                    while self._queue[0] is not ticket or self.held + n > self.limit:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            self.overdrawn += 1
+                            break
+                        self._changed.wait(left)
+                finally:
+                    self._queue.remove(ticket)
+                    self._changed.notify_all()  # the next in line may fit too
             self.held += n
             self.peak = max(self.peak, self.held)
         return Claim(self, n)
@@ -245,10 +258,12 @@ def _offset_pages(
     number = 1
     while True:
         page = claimed_fetch(functools.partial(fetch_at, number, offset), budget, FIXED_PAGE_SIZE)
+        # Read before the page is handed over: the reader takes its records away (sync/collection.py).
+        full = len(page.records) >= FIXED_PAGE_SIZE
+        last = page.records[-1].get(offset_field) if page.records else None
         yield page
-        if len(page.records) < FIXED_PAGE_SIZE or not page.records:
+        if not full:
             return
-        last = page.records[-1].get(offset_field)
         if last is None or last <= offset:
             return  # no progress possible: stop rather than loop
         offset = last

@@ -43,6 +43,7 @@ from tap_xero.run_guard import RunGuard
 from tap_xero.scopes import drop_ungranted_streams
 from tap_xero.sdk_compat import CompatTap, read_json_file
 from tap_xero.streams import STREAM_CLASSES
+from tap_xero.sync.calls_ahead import AHEAD_DAY_RESERVE, AHEAD_STREAMS, CallsAhead
 from tap_xero.sync.run_facts import RunFacts
 from tap_xero.webhooks import targeted
 from tap_xero.webhooks.stream import webhook_streams
@@ -260,12 +261,14 @@ class TapXero(CompatTap):
                 self.logger.info("%s", deadline)
             gc.freeze()
             self.reads_all_tenants_at_once = True
+            self._start_calls_ahead()
             sdk_sync_all()
             stops = self.run_facts.stops
             if stops:
                 raise stops[0] if len(stops) == 1 else errors.StoppedEarly(stops)
         finally:
             self.reads_all_tenants_at_once = False
+            self._stop_calls_ahead()
             # The last line on stdout, however the run ends: the state covering every record written. Written
             # even when it equals the previous STATE (the SDK's state writer would skip it): a platform resumes
             # from the last line.
@@ -279,6 +282,57 @@ class TapXero(CompatTap):
                 if progress is not None:
                     progress.write_summary()  # calls, retries and limits of the run, also when it failed
                 self._xero_client.close()
+
+    # -- calls ahead (sync/calls_ahead.py) ----------------------------------------------------------------
+
+    def _start_calls_ahead(self) -> None:
+        """Each organisation's next streams' first calls are made while a stream is read; not under a
+        call_budget (a call made ahead for a stream the budget then stops before is a call spent)."""
+        if self.settings.call_budget is None and AHEAD_STREAMS > 0:
+            client, facts = self.xero_client, self.run_facts
+            day_left = client.limits.day_left
+
+            def may_call(tenant_id: str) -> bool:
+                left = day_left.get(tenant_id, AHEAD_DAY_RESERVE)
+                return facts.stopped(tenant_id) is None and left >= AHEAD_DAY_RESERVE
+
+            client.calls_ahead = CallsAhead(client.call, may_call=may_call)
+
+    def _stop_calls_ahead(self) -> None:
+        client = self._xero_client
+        ahead = getattr(client, "calls_ahead", None)
+        if ahead is not None:
+            ahead.close()
+            if ahead.made:
+                self.logger.info("Calls made ahead for the next streams: %d, of which unused: %d (%s).",
+                                 ahead.made, ahead.unused, "none wasted" if not ahead.unused else "the run stopped "
+                                 "before their streams" if self.run_facts.stops else "a stream asked differently")
+            client.calls_ahead = None
+
+    def stream_started(self, stream: Stream) -> None:
+        """``stream`` starts reading: the calls made ahead for it are its own now (the previous stream's unasked
+        ones are dropped), and each tenant's next AHEAD_STREAMS streams' first calls are planned."""
+        ahead = getattr(self._xero_client, "calls_ahead", None)
+        if ahead is None:
+            return
+        order = [s for s in self.streams.values()
+                 if (s.selected or s.has_selected_descendents) and s.parent_stream_type is None]
+        if stream not in order:
+            return
+        index = order.index(stream)
+        if index:
+            ahead.forget(order[index - 1].name)
+        upcoming = [s for s in order[index + 1:] if hasattr(s, "first_call")]
+        for tenant in self.tenants:
+            tenant_id = tenant if isinstance(tenant, str) else str(tenant.tenant_id)
+            calls = []
+            for later in upcoming:
+                call = later.first_call(tenant_id)
+                if call is not None:
+                    calls.append(call)
+                    if len(calls) == AHEAD_STREAMS:
+                        break
+            ahead.plan(tenant_id, calls)
 
     def on_stop_signal(self, signum: int) -> None:
         """SIGTERM/SIGINT: stop at the next safe point (run_guard); a second signal stops at once."""

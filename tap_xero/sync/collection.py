@@ -26,8 +26,10 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any, Protocol
 
 from tap_xero import values
+from tap_xero.endpoints import Paging
 from tap_xero.paging import Page, RecordsBudget, ShiftGuard, iter_pages, pages_ahead
 from tap_xero.sync.query import IMS_MARGIN, CollectionQuery
+from tap_xero.sync.read_state import ReadState
 
 # The page-shift guard remembers exactly the records edited this long before the first page's server time
 # or later (a margin for the first call's latency and clock skew; the rest cost 8 bytes each, paging.py).
@@ -69,6 +71,24 @@ def page_source(client: XeroCalls, tenant_id: str, query: CollectionQuery,
         )
 
     return pages
+
+
+def first_call(query: CollectionQuery, read_state: ReadState) -> tuple[dict | None, dict | None]:
+    """(params, headers) of the first call a read of this state makes, as ``page_source`` sends it (for
+    sync/calls_ahead.py; tests/tap/test_calls_ahead.py proves every stream's prediction is the call made)."""
+    bookmark = read_state.bookmark
+    ims, _ = query.window(query.start(bookmark))
+    paging = query.endpoint.paging
+    if paging is Paging.PAGE_SIZE:
+        extra: dict[str, Any] = {"page": 1, "pageSize": query.page_size}
+    elif paging is Paging.PAGE:
+        extra = {"page": 1}
+    elif paging is Paging.OFFSET:
+        extra = {"offset": query.offset_bookmark(bookmark) or 0}
+    else:
+        extra = {}
+    headers = {"If-Modified-Since": values.ims_header(ims)} if ims is not None else None
+    return {**query.base_params(), **extra} or None, headers
 
 
 def server_moment(server_time: str | None) -> dt.datetime:
@@ -164,8 +184,8 @@ class CollectionRead:
             for page in window:
                 self.pages_read += 1
                 self.guard.observe_page(page)
-                fresh = self._prepared(page, only_unseen=True, keep_floor=floor)
                 last = str(self.query.version(page.records[-1])) if page.records else None
+                fresh = self._prepared(page, only_unseen=True, keep_floor=floor)
                 if last is not None:
                     # Once this page is written, a run stopped from here resumes the window here (sorted, so
                     # nothing before it can hide a record any more) up to the same end: each run progresses.
@@ -232,4 +252,7 @@ class CollectionRead:
             if version is not None and (self.newest is None or version > self.newest):
                 self.newest = version
             kept.append(record)
+        # The records now live in ``kept`` only: the page a caller still holds (a loop variable while it waits
+        # for the next page) must not keep them alive once they are written (its claim is given back then).
+        page.records = []
         return Page(page.number, kept, page.page_count, page.item_count, page.server_time, claim=page.claim)

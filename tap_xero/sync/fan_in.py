@@ -167,6 +167,9 @@ def written_records(
                     yield record
                 if item.after is not None:
                     item.after()
+                # Written: the records go (whoever still holds the list, e.g. a reader's loop variable while it
+                # waits for room in the budget), and so does their claim.
+                item.records.clear()
                 item.claim.release()
                 continue
             read.done()

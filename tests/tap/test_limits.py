@@ -11,6 +11,7 @@ import pytest
 
 from tests.tap.stub_xero import StubAuth, StubXero, envelope
 
+from tap_xero import errors
 from tap_xero.http import XeroClient
 from tap_xero.limits import COUNTING_LAG, Limits, RateWindow
 
@@ -173,3 +174,23 @@ def test_sliding_window_full_waits_until_the_oldest_call_is_a_minute_old():
         window.release()
         clock.now += 1.0
     assert window.wait_seconds() == 57.0
+
+
+def test_a_call_waiting_for_its_turn_is_not_made_once_the_day_is_spent():
+    limits = Limits(max_concurrent_per_tenant=1)
+    outcome: list[object] = []
+
+    def waiting_call() -> None:
+        try:
+            with limits.slot("t1"):
+                outcome.append("made")
+        except errors.DayLimitReached as exc:
+            outcome.append(exc)
+
+    with limits.slot("t1"):  # the call Xero answers with its day limit
+        waiter = threading.Thread(target=waiting_call)
+        waiter.start()
+        time.sleep(0.05)
+        limits.day_spent("t1")
+    waiter.join(5)
+    assert len(outcome) == 1 and isinstance(outcome[0], errors.DayLimitReached)

@@ -289,3 +289,28 @@ def test_a_claim_that_waits_too_long_goes_over_the_budget_rather_than_stall_the_
     held.release()
     late.release()
     assert budget.held == 0
+
+
+def test_look_ahead_never_jumps_a_read_waiting_for_room_and_waiting_reads_are_served_in_order():
+    budget = RecordsBudget(100)
+    held = budget.claim(60, wait=True)
+    order: list[str] = []
+
+    def read(name: str, n: int) -> None:
+        claim = budget.claim(n, wait=True)
+        order.append(name)
+        claim.release()
+
+    first = threading.Thread(target=read, args=("first", 50))
+    first.start()
+    while not budget._queue:
+        time.sleep(0.001)
+    second = threading.Thread(target=read, args=("second", 10))
+    second.start()
+    while len(budget._queue) < 2:
+        time.sleep(0.001)
+    assert budget.claim(30, wait=False) is None  # it would fit, but reads are waiting
+    held.release()
+    first.join(5)
+    second.join(5)
+    assert order == ["first", "second"] and budget.held == 0 and budget.overdrawn == 0
