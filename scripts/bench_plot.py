@@ -86,6 +86,33 @@ def plot_rss(results: dict, out: Path) -> Path | None:
     return path
 
 
+def plot_orgs(results: dict, out: Path) -> Path | None:
+    """Wall time against the number of organisations, beside the physical bound and the target."""
+    orgs = results.get("orgs")
+    if not orgs or not orgs["rows"]:
+        return None
+    rows = sorted(orgs["rows"], key=lambda row: row["organisations"])
+    xs = [row["organisations"] for row in rows]
+    figure, axis = plt.subplots(figsize=(6, 4))
+    axis.plot(xs, [row["wall_s"] for row in rows], marker="o", color=COLOURS["ours"], label=LABELS["ours"])
+    axis.plot(xs, [row["bound_s"] for row in rows], linestyle="--", color="grey",
+              label="physical bound (slowest organisation at 60 calls/min, 5 at once)")
+    axis.plot(xs, [row["target_s"] for row in rows], linestyle=":", color="#d62728", label="target: 1.5 x bound + 5 s")
+    for before in orgs.get("before", []):
+        axis.scatter([before["organisations"]], [before["wall_s"]], marker="x", color="#ff7f0e", zorder=3,
+                     label=f"before (main {before.get('label', '')})".strip())
+    axis.set_xlabel(f"organisations in one process ({orgs['scale']:,} invoices each)")
+    axis.set_ylabel("wall time of a first run, s")
+    axis.set_ylim(bottom=0)
+    axis.set_title(f"Many organisations under Xero's real limits ({orgs['latency_ms']:g} ms a call)", fontsize=10)
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    path = out / "bench_orgs.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def main(argv: list[str]) -> int:
     """``bench_plot.py RESULTS.json [MORE.json ...] OUT_DIR``: phases in later files win."""
     *inputs, out_dir = argv
@@ -94,7 +121,7 @@ def main(argv: list[str]) -> int:
         results.update(json.loads(Path(path).read_text()))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for path in (plot_summary(results, out), plot_rss(results, out)):
+    for path in (plot_summary(results, out), plot_rss(results, out), plot_orgs(results, out)):
         if path:
             print(path)
     return 0

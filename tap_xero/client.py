@@ -254,7 +254,8 @@ class XeroStream(CompatStream):
                 self.client.progress.stream_done(self.name, tenant_id)
                 continue
             reads.append(self._collection_read(tenant_id, state, sync, budget))
-        yield from written_records(reads, self.outcomes, self.write_state_now, self.write_child_rows, MAX_READERS)
+        yield from written_records(reads, self.outcomes, self.write_state_now, self.write_child_rows, MAX_READERS,
+                                   self.client.readers)
         if self.batch_mode:
             self.before_batch_written()  # every tenant's child rows are in files, even when the parent is not
 
@@ -379,7 +380,8 @@ class XeroReportStream(XeroStream):
                 reader = self._reader(tenant_id, state)
                 reads.append(TenantRead(tenant_id, state, reader.deliveries,
                                         done=functools.partial(self.client.progress.stream_done, self.name, tenant_id)))
-        yield from written_records(reads, self.outcomes, self.write_state_now, self.write_child_rows, MAX_READERS)
+        yield from written_records(reads, self.outcomes, self.write_state_now, self.write_child_rows, MAX_READERS,
+                                   self.client.readers)
 
     def _reader(self, tenant_id: str, state: dict) -> ReportReader:
         assert self.report is not None

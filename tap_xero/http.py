@@ -183,6 +183,7 @@ class XeroClient:
         retry_max_wait_seconds: float | None = None,
         max_rate_limited: int = 20,
         max_workers: int = 64,
+        reader_threads: int = 48,
         limits: Limits | None = None,
         guard: RunGuard | None = None,
         call_budget: int | None = None,
@@ -195,6 +196,7 @@ class XeroClient:
         self.max_retry_seconds = max_retry_seconds
         self.max_rate_limited = max_rate_limited
         self.max_workers = max_workers
+        self.reader_threads = reader_threads  # organisations read at once (the tap passes fan_in.MAX_READERS)
         self.guard = guard or RunGuard(call_seconds=timeout)
         self.limits = limits or Limits(
             max_concurrent_per_tenant=max_concurrent_per_tenant,
@@ -205,10 +207,12 @@ class XeroClient:
         )
         self.progress = Progress(self.limits)
         self.retries = 0  # transient failures retried, for the summary
+        self.sessions_opened = 0  # one per thread that called Xero (each keeps its connections)
         # Answers of calls made ahead for the streams to come (sync/calls_ahead.py); set by the tap for a run.
         self.calls_ahead: AnswersAhead | None = None
         self._local = threading.local()
         self._executor: ThreadPoolExecutor | None = None
+        self._readers: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
         self._get_with_retries = backoff.on_exception(
             backoff.expo,
@@ -266,11 +270,21 @@ class XeroClient:
                 self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="xero-page")
             return self._executor
 
+    @property
+    def readers(self) -> ThreadPoolExecutor:
+        """Threads that each read one organisation's collection (sync/fan_in.py); long-lived, so each keeps
+        its connections to Xero from one stream to the next (created on first use)."""
+        with self._executor_lock:
+            if self._readers is None:
+                self._readers = ThreadPoolExecutor(self.reader_threads, thread_name_prefix="xero-tenant")
+            return self._readers
+
     def close(self) -> None:
         with self._executor_lock:
-            if self._executor is not None:
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = None
+            for pool in (self._executor, self._readers):
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._readers = None
 
     @property
     def calls(self) -> int:
@@ -282,6 +296,7 @@ class XeroClient:
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
+            self.sessions_opened += 1
             session = requests.Session()
             session.headers.update(
                 {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": USER_AGENT}

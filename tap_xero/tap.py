@@ -44,6 +44,7 @@ from tap_xero.scopes import drop_ungranted_streams
 from tap_xero.sdk_compat import CompatTap, read_json_file
 from tap_xero.streams import STREAM_CLASSES
 from tap_xero.sync.calls_ahead import AHEAD_DAY_RESERVE, AHEAD_STREAMS, CallsAhead
+from tap_xero.sync.fan_in import MAX_READERS
 from tap_xero.sync.run_facts import RunFacts
 from tap_xero.webhooks import targeted
 from tap_xero.webhooks.stream import webhook_streams
@@ -202,6 +203,7 @@ class TapXero(CompatTap):
                     logger=self.logger,
                     guard=self.run_guard,
                     call_budget=settings.call_budget,
+                    reader_threads=MAX_READERS,
                 )
             return self._xero_client
 

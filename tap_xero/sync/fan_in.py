@@ -29,6 +29,7 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, MutableMapping
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,8 +64,11 @@ class Delivery:
 class TenantFanIn:
     """See the module docstring."""
 
-    def __init__(self, max_readers: int, queued: int = QUEUED_DELIVERIES) -> None:
+    def __init__(self, max_readers: int, queued: int = QUEUED_DELIVERIES, executor: Executor | None = None) -> None:
         self.max_readers = max(1, max_readers)
+        # Long-lived reader threads keep their HTTP connections from one stream to the next (a thread per read
+        # would open a new connection, a TLS handshake with Xero, per organisation per stream).
+        self._executor = executor
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, queued))
         self._waiting: deque[tuple[str, Callable[[], Iterator[Delivery]]]] = deque()
         self._running = 0
@@ -100,6 +104,9 @@ class TenantFanIn:
         while self._waiting and self._running < self.max_readers and not self._stopped.is_set():
             tenant_id, deliveries = self._waiting.popleft()
             self._running += 1
+            if self._executor is not None:
+                self._executor.submit(self._read, tenant_id, deliveries)
+                continue
             thread = threading.Thread(target=self._read, args=(tenant_id, deliveries), daemon=True,
                                       name=f"xero-tenant-{tenant_id[:8]}")
             self._threads.append(thread)
@@ -150,11 +157,12 @@ def written_records(
     write_state: Callable[[], None],
     write_children: Callable[[dict, str], None],
     max_readers: int,
+    executor: Executor | None = None,
 ) -> Iterator[dict]:
     """Every tenant's records, in the order their deliveries arrive: the records (each after its child rows),
     then the delivery's ``after``. A tenant whose read fails in a way ``outcomes`` says ends only that tenant
     (day limit, call budget, a refusal); anything else stops every reader and ends the run."""
-    fan_in = TenantFanIn(max_readers)
+    fan_in = TenantFanIn(max_readers, executor=executor)
     by_tenant = {read.tenant_id: read for read in reads}
     for read in reads:
         fan_in.add(read.tenant_id, read.deliveries)

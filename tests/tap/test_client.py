@@ -380,6 +380,19 @@ def test_records_held_stay_within_the_streams_budget_however_many_tenants(fake, 
     assert fake.stub.max_in_flight > 1
 
 
+def test_reader_threads_keep_their_connections_from_one_stream_to_the_next(fake, monkeypatch):
+    """Each organisation's read runs on a long-lived reader thread: not one new connection (a TLS handshake
+    with Xero) per organisation per stream."""
+    monkeypatch.setattr("tap_xero.tap.AHEAD_STREAMS", 0)
+    tenants = [f"{n:08d}-0000-0000-0000-000000000000" for n in range(1, 5)]
+    streams = {"invoices", "contacts", "credit_notes", "manual_journals", "overpayments", "prepayments",
+               "purchase_orders", "quotes"}
+    _, error, tap = run_tap(fake, streams, tenants=tenants, page_size=100)
+    assert error is None
+    reads = len(tenants) * len(streams)
+    assert tap.xero_client.sessions_opened < reads / 2
+
+
 def test_deselected_fields_are_dropped_and_the_rest_kept(fake):
     fake.put(T1, "Invoices", [dict(invoice(1, BASE), BrandNewXeroField="kept", Reference="PO-1")])
     tap_config = {"access_token": "t", "tenant_ids": [T1], "api_url": fake.stub.url,
