@@ -28,9 +28,9 @@ would refuse raises ``ValueError`` (the server answers 400 ValidationException);
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
 
 from xero_sandbox.core import lock_dates as locks
 from xero_sandbox.core.generation import ms_date

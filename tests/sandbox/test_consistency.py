@@ -228,13 +228,14 @@ def test_every_posted_document_has_its_journal_and_drafts_have_none(store):
         if invoice["Status"] in ("AUTHORISED", "PAID"):
             assert len(entries) == 1
             counter = "610" if invoice["Type"] == "ACCREC" else "800"
-            line = next(l for l in entries[0]["JournalLines"] if l["AccountCode"] == counter)
+            line = next(line for line in entries[0]["JournalLines"] if line["AccountCode"] == counter)
             assert abs(line["NetAmount"]) == invoice["Total"]
             assert entries[0]["SourceType"] == invoice["Type"]
             assert entries[0]["JournalDate"] == invoice["Date"]
         elif invoice["Status"] == "VOIDED":
             assert len(entries) == 2  # posted, then reversed
-            assert sum(l["NetAmount"] for e in entries for l in e["JournalLines"] if l["AccountCode"] in ("610", "800")) == 0
+            assert sum(line["NetAmount"] for entry in entries for line in entry["JournalLines"]
+                       if line["AccountCode"] in ("610", "800")) == 0
         else:
             assert entries == []
     for payment in store.list(tenant, "Payments", Query(page=1, page_size=1000)).records:
@@ -253,8 +254,8 @@ def test_profit_and_loss_equals_journal_movements_in_the_period(store):
     report = store.report(tenant, "ProfitAndLoss", {"fromDate": start.isoformat(), "toDate": end.isoformat()})
     values = {row["Cells"][0]["Value"]: Decimal(row["Cells"][1]["Value"]) for _t, row in _rows(report)}
     assert values["Net Profit"] == expected_net
-    assert values["Total Income"] == -sum((v for c, v in movements.items() if accounts[c]["Type"] in ("REVENUE", "SALES")),
-                                          ZERO)
+    assert values["Total Income"] == -sum(
+        (v for c, v in movements.items() if accounts[c]["Type"] in ("REVENUE", "SALES")), ZERO)
 
 
 def test_bank_summary_matches_bank_journal_lines(store):
@@ -310,7 +311,8 @@ def test_mutations_keep_journals_reports_and_amount_due_consistent():
         "Type": "ACCREC", "Status": "AUTHORISED", "Contact": {"ContactID": contact["ContactID"]},
         "Date": "2025-05-05", "LineItems": [
             {"Description": "Widget", "Quantity": "3", "UnitAmount": "19.9950", "AccountCode": "200"},
-            {"Description": "Exempt", "Quantity": 1, "UnitAmount": 10, "AccountCode": "260", "TaxType": "EXEMPTOUTPUT"}]})
+            {"Description": "Exempt", "Quantity": 1, "UnitAmount": 10, "AccountCode": "260",
+             "TaxType": "EXEMPTOUTPUT"}]})
     assert created["Total"] == Decimal("75.99")  # 59.985 -> 59.99, + 6.00 tax + 10.00 exempt
     store.create(tenant, "Payments", {"Invoice": {"InvoiceID": created["InvoiceID"]}, "Account": {"Code": "090"},
                                       "Amount": "25.99", "Date": "2025-05-20"})

@@ -27,8 +27,8 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Callable, Mapping
 
 from tap_xero import endpoints
 from xero_sandbox.core.generation import GENERATED_MAX_MS, datetime_to_ms

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import bisect
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable
 
 from tap_xero import endpoints
 from tap_xero.endpoints import Endpoint, Paging

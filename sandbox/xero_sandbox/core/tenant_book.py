@@ -27,7 +27,7 @@ Which records post, and how, is each resource's ``posted_statuses`` and ``postin
 from __future__ import annotations
 
 import bisect
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from tap_xero import endpoints
 from xero_sandbox.core import lock_dates

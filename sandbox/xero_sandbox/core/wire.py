@@ -12,6 +12,7 @@ counted before it is answered. ``close_connections`` hangs up on kept-alive clie
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import socket
 import struct
@@ -84,7 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._write(response, request.tenant)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch  # noqa: N815 (http.server's handler names)
 
     def _write(self, response: Response, tenant: str | None) -> None:
         app = self.server.app
@@ -145,10 +146,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         with self._open_lock:
             open_now = list(self._open)
         for connection in open_now:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request, client_address) -> None:
         """Clients that hang up mid-response (timeouts, resets) are normal here: stay quiet."""

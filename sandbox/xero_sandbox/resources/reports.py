@@ -28,9 +28,9 @@ nothing (accrual figures, one layout); tracking parameters are accepted and igno
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable, Iterable
 
 from xero_sandbox.core.generation import UNIX_EPOCH_ORDINAL, money, parse_ms_date
 from xero_sandbox.core.tenant_data import TenantData
@@ -109,10 +109,10 @@ def _account_section(title: str, accounts: Iterable[dict], values_of: Callable[[
     for account in accounts:
         values = values_of(account)
         if any(values):
-            totals = [t + v for t, v in zip(totals, values)]
+            totals = [t + v for t, v in zip(totals, values, strict=True)]
             rows.append(_account_row(account, [amount(v) for v in values]))
     for label, values, account_id in extra:
-        totals = [t + v for t, v in zip(totals, values)]
+        totals = [t + v for t, v in zip(totals, values, strict=True)]
         rows.append(_row(label, values, account_id))
     rows.append(_summary(total_title, [amount(v) for v in totals]))
     return {"RowType": "Section", "Title": title, "Rows": rows}, totals
@@ -180,7 +180,7 @@ def trial_balance(org: TenantData, params: dict[str, str], today: date, updated:
             if not month and not ytd:
                 continue
             row, values = _trial_balance_row(account, month, ytd)
-            totals = [t + v for t, v in zip(totals, values)]
+            totals = [t + v for t, v in zip(totals, values, strict=True)]
             section_rows.append(row)
         rows.append({"RowType": "Section", "Title": title, "Rows": section_rows})
     rows.append({"RowType": "Section", "Title": "", "Rows": [_summary("Total", [amount(v) for v in totals])]})
@@ -212,11 +212,11 @@ def profit_and_loss(org: TenantData, params: dict[str, str], today: date, update
 
     income = section("Income", INCOME_TYPES, -1, "Total Income")
     costs = section("Less Cost of Sales", DIRECT_COST_TYPES, 1, "Total Cost of Sales")
-    gross = [i - c for i, c in zip(income, costs)]
+    gross = [i - c for i, c in zip(income, costs, strict=True)]
     rows.append({"RowType": "Section", "Title": "", "Rows": [_row("Gross Profit", gross)]})
     other = section("Plus Other Income", OTHER_INCOME_TYPES, -1, "Total Other Income")
     expenses = section("Less Operating Expenses", EXPENSE_TYPES, 1, "Total Operating Expenses")
-    net = [g + o - x for g, o, x in zip(gross, other, expenses)]
+    net = [g + o - x for g, o, x in zip(gross, other, expenses, strict=True)]
     rows.append({"RowType": "Section", "Title": "", "Rows": [_row("Net Profit", net)]})
     return _report(org, "ProfitAndLoss", f"For the period {_long(start)} to {_long(end)}", end, updated, rows)
 
@@ -244,7 +244,7 @@ def balance_sheet(org: TenantData, params: dict[str, str], today: date, updated:
         def values_of(account: dict) -> list[int]:
             values = [sign * org.ledger.balance(account["Code"], until_day=until) for until, _ in columns]
             if account.get("SystemAccount") == "RETAINEDEARNINGS":
-                values = [v + r for v, r in zip(values, retained)]
+                values = [v + r for v, r in zip(values, retained, strict=True)]
             return values
         built, totals = _account_section(title, _accounts(org, classes=classes), values_of, len(columns),
                                          f"Total {title}", extra)
@@ -254,7 +254,7 @@ def balance_sheet(org: TenantData, params: dict[str, str], today: date, updated:
     assets = section("Assets", ("ASSET",), 1)
     liabilities = section("Liabilities", ("LIABILITY",), -1)
     rows.append({"RowType": "Section", "Title": "", "Rows": [
-        _row("Net Assets", [a - b for a, b in zip(assets, liabilities)])]})
+        _row("Net Assets", [a - b for a, b in zip(assets, liabilities, strict=True)])]})
     current_year = [net_profit(org, year_start, until) for until, year_start in columns]
     # Xero names no account on Current Year Earnings but the nil UUID (the spec's example).
     section("Equity", ("EQUITY",), -1, [("Current Year Earnings", current_year, NIL_ACCOUNT_ID)])
@@ -274,7 +274,7 @@ def bank_summary(org: TenantData, params: dict[str, str], today: date, updated: 
         spent = received - org.ledger.balance(code, until_day=e, from_day=s)
         closing = opening + received - spent
         values = [opening, received, spent, closing]
-        totals = [t + v for t, v in zip(totals, values)]
+        totals = [t + v for t, v in zip(totals, values, strict=True)]
         section_rows.append({"RowType": "Row", "Cells": [_cell(account["Name"], account["AccountID"])] +
                              [_cell(amount(v), account["AccountID"]) for v in values]})
     section_rows.append(_summary("Total", [amount(v) for v in totals]))
@@ -307,9 +307,10 @@ def budget_summary(org: TenantData, params: dict[str, str], today: date, updated
             account = org.accounts_by_code[line["AccountCode"]]
             if ACCOUNT_CLASS[account["Type"]] not in classes:
                 continue
-            by_month = {ym: int(b["Amount"] * 100) for ym, b in zip(budget_months, line["BudgetBalances"])}
+            by_month = {ym: int(b["Amount"] * 100)
+                        for ym, b in zip(budget_months, line["BudgetBalances"], strict=True)}
             values = [sum(by_month.get((m.year, m.month), 0) for m in span) for span in spans]
-            totals = [t + v for t, v in zip(totals, values)]
+            totals = [t + v for t, v in zip(totals, values, strict=True)]
             section_rows.append(_account_row(account, [amount(v) for v in values]))
         section_rows.append(_summary(f"Total {title}", [amount(v) for v in totals]))
         rows.append({"RowType": "Section", "Title": title, "Rows": section_rows})
@@ -358,11 +359,11 @@ def executive_summary(org: TenantData, params: dict[str, str], today: date, upda
     months = [month_start(at), shift_months(month_start(at), -1)]
     current, previous = (_executive_figures(org, m) for m in months)
     rows = [_header("", [f"{calendar.month_abbr[m.month]} {m.year}" for m in months] + ["Variance"])]
-    for (title, now), (_, before) in zip(current, previous):
+    for (title, now), (_, before) in zip(current, previous, strict=True):
         rows.append({"RowType": "Section", "Title": title, "Rows": [
             {"RowType": "Row", "Cells": [_cell(label), _cell(amount(value)), _cell(amount(earlier)),
                                          _cell(variance(value, earlier))]}
-            for (label, value), (_, earlier) in zip(now, before)]})
+            for (label, value), (_, earlier) in zip(now, before, strict=True)]})
     return _report(org, "ExecutiveSummary", f"For the month of {calendar.month_name[at.month]} {at.year}", at,
                    updated, rows)
 
