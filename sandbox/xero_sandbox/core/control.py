@@ -25,8 +25,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from xero_sandbox.core.shapes import BadRequest, Request, Response, json_response, validation_error
+
+if TYPE_CHECKING:  # for the annotation only: configure() imports the module when webhooks are first set up
+    from xero_sandbox.core.webhooks import WebhookSender
 
 MUTATIONS = ("create", "update", "void", "archive", "touch")
 LOCK_DATE_FIELDS = ("period_lock_date", "end_of_year_lock_date")
@@ -38,7 +42,7 @@ class WebhookControl:
     def __init__(self, store) -> None:
         self._store = store
         self._lock = threading.Lock()
-        self.sender = None
+        self.sender: WebhookSender | None = None
 
     def configure(self, url: str, key: str) -> None:
         # Not a cycle (webhooks.py imports no sandbox module): a

@@ -55,8 +55,8 @@ def _known_scopes() -> frozenset[str]:
     """Every scope an app may ask for: identity scopes, broad and granular Accounting scopes."""
     known = set(DEMO_SCOPES) | {"accounting.attachments.read", "accounting.reports.aged.read",
                                 "accounting.reports.tenninetynine.read"}
-    for item in (*ENDPOINTS, *REPORTS):
-        known.update(item.scopes)
+    for scopes in [endpoint.scopes for endpoint in ENDPOINTS] + [report.scopes for report in REPORTS]:
+        known.update(scopes)
     return frozenset(known)
 
 

@@ -150,8 +150,13 @@ class Collection:
         return self._ids.get(str(record_id).lower())
 
     def first_at_or_after(self, ms: int) -> int:
-        """Index of the first record stamped at or after ``ms`` (stamps grow with the index)."""
-        return bisect.bisect_left(range(self.count), ms, key=self.stamp)
+        """Index of the first record stamped at or after ``ms`` (stamps grow with the index); asked only of a
+        collection with a timestamp."""
+        def stamp_of(index: int) -> int:
+            stamp = self.stamp(index)
+            assert stamp is not None, f"{self.key} has no timestamp"
+            return stamp
+        return bisect.bisect_left(range(self.count), ms, key=stamp_of)
 
 
 def unstamped(index: int) -> None:

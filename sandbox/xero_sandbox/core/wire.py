@@ -126,6 +126,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         super().__init__((app.config.host, app.config.port), _Handler)
         self.app = app
         host, port = self.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         app.base_url = f"http://{host}:{port}"
         app.identity.issuer = app.base_url
         self._open: set[socket.socket] = set()

@@ -94,7 +94,7 @@ def _accounts(org: TenantData, types: tuple[str, ...] | None = None, classes: tu
     for account in org.accounts_by_code.values():
         if types is not None and account.get("Type") not in types:
             continue
-        if classes is not None and ACCOUNT_CLASS.get(account.get("Type"), "") not in classes:
+        if classes is not None and ACCOUNT_CLASS.get(account.get("Type", ""), "") not in classes:
             continue
         yield account
 
