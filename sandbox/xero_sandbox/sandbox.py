@@ -55,7 +55,7 @@ class Sandbox:
     def stop(self) -> None:
         if self._server is None:
             return
-        self.app.webhooks.stop()
+        self._running().webhooks.stop()
         self._server.shutdown()
         self._server.server_close()
         self._server.close_connections()

@@ -28,9 +28,9 @@ would refuse raises ``ValueError`` (the server answers 400 ValidationException);
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
 
 from xero_sandbox.core import lock_dates as locks
 from xero_sandbox.core.generation import ms_date
@@ -38,6 +38,7 @@ from xero_sandbox.core.mutations import Mutations
 from xero_sandbox.core.queries import Page, Query, list_page, present
 from xero_sandbox.core.resource import endpoint_of
 from xero_sandbox.core.tenant_book import TenantBook
+from xero_sandbox.core.tenant_data import TenantData
 from xero_sandbox.organisation import RESOURCES, Organisation
 from xero_sandbox.resources import journals, reports
 
@@ -69,7 +70,8 @@ class Store:
         self._mutations = Mutations(self._clock, self._lock, self._book, RESOURCES)
 
     # ------------------------------------------------------------ lookups
-    def organisation(self, tenant_id: str) -> Organisation:
+    def organisation(self, tenant_id: str) -> TenantData:
+        """The tenant's generated data (the ``Organisation`` built for it); KeyError for an unknown tenant."""
         return self._book(tenant_id).org
 
     def _book(self, tenant_id: str) -> TenantBook:

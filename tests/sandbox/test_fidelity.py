@@ -42,9 +42,9 @@ def msdate_problems(value, schema: dict, where: str = "$") -> list[str]:
     """Fields marked x-is-msdate(-time) in the spec whose value is not a /Date(...)/ string."""
     schema = _resolve(schema)
     problems: list[str] = []
-    if (schema.get("x-is-msdate") or schema.get("x-is-msdate-time")) and value is not None:
-        if not (isinstance(value, str) and MS_DATE.match(value)):
-            problems.append(f"{where} = {value!r}")
+    is_msdate = schema.get("x-is-msdate") or schema.get("x-is-msdate-time")
+    if is_msdate and value is not None and not (isinstance(value, str) and MS_DATE.match(value)):
+        problems.append(f"{where} = {value!r}")
     for branch in schema.get("allOf", ()) + schema.get("oneOf", ()) + schema.get("anyOf", ()):
         problems += msdate_problems(value, branch, where)
     if isinstance(value, dict):
@@ -70,7 +70,8 @@ def _cases(endpoint: Endpoint) -> list[tuple[str, dict, dict]]:
     first_page = {"page": 1} if endpoint.paging in (Paging.PAGE, Paging.PAGE_SIZE) else {}
     cases = [("plain", first_page, {})]
     if endpoint.paging is Paging.PAGE_SIZE:
-        cases += [("page 2 of 50", {"page": 2, "pageSize": 50}, {}), ("pageSize 1000", {"page": 1, "pageSize": 1000}, {})]
+        cases += [("page 2 of 50", {"page": 2, "pageSize": 50}, {}),
+                  ("pageSize 1000", {"page": 1, "pageSize": 1000}, {})]
     if endpoint.paging is Paging.PAGE:
         cases.append(("page 2", {"page": 2}, {}))
     if endpoint.paging is Paging.OFFSET:

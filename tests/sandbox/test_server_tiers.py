@@ -1,4 +1,4 @@
-"""Xero's pricing tiers over real HTTP: Journals only on Advanced, Starter's 1,000 calls a day, changes while running."""
+"""Xero's pricing tiers over real HTTP: Journals only on Advanced, Starter's 1,000 calls a day, live changes."""
 
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ def tenant(store) -> str:
 
 
 def _ids(store, tenant, key, **query) -> list[str]:
-    id_field = {"Invoices": "InvoiceID", "Contacts": "ContactID", "CreditNotes": "CreditNoteID"}.get(key, key[:-1] + "ID")
+    id_field = {"Invoices": "InvoiceID", "Contacts": "ContactID", "CreditNotes": "CreditNoteID"}.get(
+        key, key[:-1] + "ID")
     return [r[id_field] for r in store.list(tenant, key, Query(page=1, page_size=1000, **query)).records]
 
 
@@ -144,7 +145,7 @@ def test_void_posted_invoice_reverses_and_draft_becomes_deleted(store, tenant):
     assert voided["Status"] == "VOIDED" and voided["AmountDue"] == 0
     added = store.list(tenant, "Journals", Query(offset=journals)).records
     reversal = next(j for j in added if j["SourceID"] == authorised["InvoiceID"])
-    counter = next(l for l in reversal["JournalLines"] if l["AccountCode"] in ("610", "800"))
+    counter = next(line for line in reversal["JournalLines"] if line["AccountCode"] in ("610", "800"))
     sign = -1 if authorised["Type"] == "ACCREC" else 1
     assert counter["NetAmount"] == sign * authorised["Total"]
     assert store.void(tenant, "Invoices", draft["InvoiceID"])["Status"] == "DELETED"

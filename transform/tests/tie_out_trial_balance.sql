@@ -3,8 +3,7 @@
     Xero's TrialBalance (report_trial_balance) by a cent or more: the month's movement (Debit - Credit)
     and the year-to-date balance (YTD Debit - YTD Credit); see xero_tie_out for what is left out and the
     tolerance. With trial_balance_tie_out = ytd_except_retained_earnings it compares only the
-    year-to-date balances of the accounts other than Retained Earnings, for a source whose TrialBalance
-    departs from Xero's in those two respects (the local sandbox; docs/transform.md). -#}
+    year-to-date balances of the accounts other than Retained Earnings. -#}
 {%- set scope = env_var('DBT_XERO_TRIAL_BALANCE_TIE_OUT', 'month_and_ytd') -%}
 {%- if scope not in ('month_and_ytd', 'ytd_except_retained_earnings') -%}
   {{ exceptions.raise_compiler_error("trial_balance_tie_out (DBT_XERO_TRIAL_BALANCE_TIE_OUT) must be"

@@ -17,6 +17,7 @@ counts restricted to what it serves: ``/_sandbox/counts`` reconciles with what a
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from tap_xero.endpoints import BY_ENVELOPE, Endpoint, Report
@@ -88,8 +89,21 @@ class SandboxApp:
             return validation_error(str(exc))
 
     def _serve(self, request: Request) -> Response:
+        faulted = self._before_faults(request)
+        if faulted is not None:
+            return faulted
         route = request.route
-        for fault in self.faults.fire(BEFORE_KINDS, route, request.tenant):
+        if route in ("connect/token", "connect/revocation", "identity/connect/authorize"):
+            return self._identity_paths(request)
+        if route == "connections" or route.startswith("connections/"):
+            return self._connections(request)
+        if route.startswith(API_PREFIX):
+            return self._api(request, route[len(API_PREFIX):].strip("/"))
+        return not_found()
+
+    def _before_faults(self, request: Request) -> Response | None:
+        """Apply the faults that fire before a request is served; the answer one of them gives instead, if any."""
+        for fault in self.faults.fire(BEFORE_KINDS, request.route, request.tenant):
             if fault.kind == "reset":
                 return Response(0, reset=True)
             if fault.kind == "slow":
@@ -103,33 +117,32 @@ class SandboxApp:
             elif fault.kind == "day_limit":
                 target = fault.tenant or request.tenant or next(iter(self.tenants), "")
                 self.limiter.exhaust_day(target)
-        if route == "connect/token":
-            if request.method != "POST":
-                return text_response(405, "Method not allowed")
-            status, body = self.identity.token(request.form(), request.basic_auth())
-            return json_response(status, body, headers={"Cache-Control": "no-store"})
-        if route == "connect/revocation":
-            if request.method != "POST":
-                return text_response(405, "Method not allowed")
-            status, body = self.identity.revoke(request.form(), request.basic_auth())
-            return json_response(status, body) if body else Response(status)
-        if route == "identity/connect/authorize":
+        return None
+
+    def _identity_paths(self, request: Request) -> Response:
+        """/identity/connect/authorize, and POST /connect/token and /connect/revocation."""
+        if request.route == "identity/connect/authorize":
             status, where = self.identity.authorize(dict(request.params))
             if status == 302:
                 return Response(302, headers={"Location": where})
             return json_response(status, {"error": where})
-        if route == "connections" or route.startswith("connections/"):
-            grant = self._grant(request)
-            if isinstance(grant, Response):
-                return grant
-            if route == "connections":
-                return json_response(200, self.identity.connections.listing(grant, self.store.tenants))
-            connection_id = route.removeprefix("connections/")
-            if request.method == "DELETE" and self.identity.connections.disconnect(grant, connection_id):
-                return Response(204)
-            return not_found()
-        if route.startswith(API_PREFIX):
-            return self._api(request, route[len(API_PREFIX):].strip("/"))
+        if request.method != "POST":
+            return text_response(405, "Method not allowed")
+        if request.route == "connect/token":
+            status, body = self.identity.token(request.form(), request.basic_auth())
+            return json_response(status, body, headers={"Cache-Control": "no-store"})
+        status, body = self.identity.revoke(request.form(), request.basic_auth())
+        return json_response(status, body) if body else Response(status)
+
+    def _connections(self, request: Request) -> Response:
+        grant = self._grant(request)
+        if isinstance(grant, Response):
+            return grant
+        if request.route == "connections":
+            return json_response(200, self.identity.connections.listing(grant, self.store.tenants))
+        connection_id = request.route.removeprefix("connections/")
+        if request.method == "DELETE" and self.identity.connections.disconnect(grant, connection_id):
+            return Response(204)
         return not_found()
 
     def _grant(self, request: Request) -> AccessGrant | Response:
@@ -173,30 +186,32 @@ class SandboxApp:
             return not_found()
         if route.report is not None:
             return self._report(request, route.report, tenant, grant)
-        endpoint, record_id = route.endpoint, route.record_id
+        endpoint = route.endpoint
+        assert endpoint is not None  # a route names a report or an endpoint
         if not grant.scopes & set(endpoint.scopes) or not self.tier_allows(endpoint):
             return unauthorized("AuthorizationUnsuccessful")
         if self.retired_for(tenant, endpoint):
             if self.config.retired_status == 401:
                 return unauthorized("AuthorizationUnsuccessful")
             return problem(410, "Gone", f"{endpoint.path} (classic expenses) is retired for this organisation")
-        if record_id is not None:
-            record = self.store.get(tenant, endpoint.envelope_key, record_id)
+        if route.record_id is not None:
+            record = self.store.get(tenant, endpoint.envelope_key, route.record_id)
             if record is None:
                 return not_found()
             return envelope(endpoint.envelope_key, [record], None, self.clock.now())
+        return self._list(request, endpoint, tenant)
+
+    def _list(self, request: Request, endpoint: Endpoint, tenant: str) -> Response:
         query = parse_query(endpoint, request.params, request.headers.get("If-Modified-Since"))
         try:
             page = self.store.list(tenant, endpoint.envelope_key, query)
         except ValueError as exc:
             return validation_error(str(exc))
         response = envelope(endpoint.envelope_key, page.records, page.pagination, self.clock.now())
-        if query.page is not None and page.records and endpoint.id_field:
-            if self.faults.fire(AFTER_PAGE_KINDS, request.route, tenant, page=query.page):
-                try:
-                    self.store.touch(tenant, endpoint.envelope_key, str(page.records[0][endpoint.id_field]))
-                except ValueError:  # a collection without UpdatedDateUTC cannot shift
-                    pass
+        if (query.page is not None and page.records and endpoint.id_field
+                and self.faults.fire(AFTER_PAGE_KINDS, request.route, tenant, page=query.page)):
+            with contextlib.suppress(ValueError):  # a collection without UpdatedDateUTC cannot shift
+                self.store.touch(tenant, endpoint.envelope_key, str(page.records[0][endpoint.id_field]))
         if self.faults.fire(BODY_KINDS, request.route, tenant):
             response.truncate = True
         return response

@@ -23,9 +23,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from xero_sandbox.core.shapes import BadRequest, Request, Response, json_response, validation_error
+
+if TYPE_CHECKING:  # for the annotation only: configure() imports the module when webhooks are first set up
+    from xero_sandbox.core.webhooks import WebhookSender
 
 MUTATIONS = ("create", "update", "void", "archive", "touch")
 LOCK_DATE_FIELDS = ("period_lock_date", "end_of_year_lock_date")
@@ -37,7 +42,7 @@ class WebhookControl:
     def __init__(self, store) -> None:
         self._store = store
         self._lock = threading.Lock()
-        self.sender = None
+        self.sender: WebhookSender | None = None
 
     def configure(self, url: str, key: str) -> None:
         # Not a cycle (webhooks.py imports no sandbox module): a
@@ -61,41 +66,32 @@ def handle(app, request: Request) -> Response:
     """Route one /_sandbox/ request for ``app`` (the ``app.SandboxApp``)."""
     route = request.route.removeprefix("_sandbox").strip("/")
     method = request.method
-    key = (method, route)
-    if key == ("GET", "counts"):
-        return json_response(200, app.served_counts())
-    if key == ("GET", "requests"):
-        return json_response(200, app.stats.snapshot())
-    if key == ("GET", "log"):
-        limit = dict(request.params).get("limit")
-        try:
-            return json_response(200, app.stats.log(int(limit) if limit else None))
-        except ValueError:
-            raise BadRequest("limit must be an integer") from None
-    if key == ("GET", "errors"):
-        return json_response(200, list(app.stats.errors))
-    if key == ("POST", "reset-counters"):
-        app.stats.reset()
-        return json_response(200, {"ok": True})
-    if route == "faults":
-        return _faults(app, method, request)
-    if key == ("POST", "mutations"):
-        return _mutation(app, request.json())
-    if route == "lock-dates":
-        return _lock_dates(app, method, request)
-    if route == "clock":
-        return _clock(app, method, request)
-    if route == "limits":
-        return _limits(app, method, request)
-    if key == ("GET", "credentials"):
-        return json_response(200, credentials(app))
-    if key == ("POST", "tokens"):
-        return _token(app, request.json())
+    exact = _BY_METHOD_AND_ROUTE.get((method, route))
+    if exact is not None:
+        return exact(app, request)
+    any_method = _BY_ROUTE.get(route)
+    if any_method is not None:
+        return any_method(app, method, request)
     if route.startswith("webhooks"):
         return _webhooks(app, method, route, request)
-    if key == ("GET", ""):
-        return json_response(200, {"endpoints": [line.strip() for line in __doc__.splitlines()[2:] if line.strip()]})
     return json_response(404, {"error": f"no control endpoint {method} /_sandbox/{route}"})
+
+
+def _log(app, request: Request) -> Response:
+    limit = dict(request.params).get("limit")
+    try:
+        return json_response(200, app.stats.log(int(limit) if limit else None))
+    except ValueError:
+        raise BadRequest("limit must be an integer") from None
+
+
+def _reset_counters(app, request: Request) -> Response:
+    app.stats.reset()
+    return json_response(200, {"ok": True})
+
+
+def _index(app, request: Request) -> Response:
+    return json_response(200, {"endpoints": [line.strip() for line in __doc__.splitlines()[2:] if line.strip()]})
 
 
 def credentials(app) -> dict:
@@ -260,3 +256,20 @@ def _webhooks(app, method: str, route: str, request: Request) -> Response:
         )
         return json_response(200, {"statuses": statuses})
     return json_response(404, {"error": f"no control endpoint {method} /_sandbox/{route}"})
+
+
+# (method, path below /_sandbox/) -> handler(app, request); paths any method reaches -> handler(app, method, request).
+_BY_METHOD_AND_ROUTE: dict[tuple[str, str], Callable[..., Response]] = {
+    ("GET", "counts"): lambda app, request: json_response(200, app.served_counts()),
+    ("GET", "requests"): lambda app, request: json_response(200, app.stats.snapshot()),
+    ("GET", "log"): _log,
+    ("GET", "errors"): lambda app, request: json_response(200, list(app.stats.errors)),
+    ("POST", "reset-counters"): _reset_counters,
+    ("POST", "mutations"): lambda app, request: _mutation(app, request.json()),
+    ("GET", "credentials"): lambda app, request: json_response(200, credentials(app)),
+    ("POST", "tokens"): lambda app, request: _token(app, request.json()),
+    ("GET", ""): _index,
+}
+_BY_ROUTE: dict[str, Callable[..., Response]] = {
+    "faults": _faults, "lock-dates": _lock_dates, "clock": _clock, "limits": _limits,
+}

@@ -25,6 +25,7 @@ The same fault is written as a CLI spec ``kind:key=value,key=value`` (e.g.
 
 from __future__ import annotations
 
+import builtins
 import random
 import threading
 from dataclasses import asdict, dataclass, fields
@@ -130,7 +131,8 @@ class FaultInjector:
         with self._lock:
             return [asdict(f) for f in self._faults]
 
-    def fire(self, kinds: tuple[str, ...], route: str, tenant: str | None, page: int | None = None) -> list[Fault]:
+    def fire(self, kinds: tuple[str, ...], route: str, tenant: str | None,
+             page: int | None = None) -> builtins.list[Fault]:  # builtins: ``list`` here is the method above
         """Faults of ``kinds`` that fire for this request (counting it against each one's ``after``)."""
         fired = []
         with self._lock:

@@ -18,7 +18,8 @@ of accounts (``resources/settings.py``).
 
 from __future__ import annotations
 
-from typing import Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
 AR_CODE, AP_CODE, TAX_CODE = "610", "800", "820"
 

@@ -5,8 +5,8 @@ different moment for each tenant, as Xero's do. They run on the sandbox clock
 divided by ``time_scale`` (``time_scale=60`` makes a "minute" one second and
 a "day" 24 minutes). Every response carries the three X-*Limit-Remaining
 headers; with ``enabled=False`` nothing is refused and the headers always show
-the full allowances (a client that paces itself on them must not slow down). The latency model (base + per record) also lives here, as it is the
-other knob of "how Xero feels under load".
+the full allowances (a client that paces itself on them must not slow down). The latency model (base + per
+record) also lives here, as it is the other knob of "how Xero feels under load".
 """
 
 from __future__ import annotations

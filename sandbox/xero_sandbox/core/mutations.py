@@ -27,8 +27,8 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Callable, Mapping
 
 from tap_xero import endpoints
 from xero_sandbox.core.generation import GENERATED_MAX_MS, datetime_to_ms
@@ -124,8 +124,9 @@ class Mutations:
     def update(self, tenant_id: str, envelope_key: str, record_id: str, fields: dict) -> dict:
         def change(book: TenantBook, resource: Resource, record: dict, stamp: int, events: list) -> None:
             protected = {endpoints.BY_ENVELOPE[envelope_key].id_field, *PROTECTED_FIELDS}
-            if resource.posted_statuses is not None and record.get("Status") in ("VOIDED", "DELETED"):
-                raise ValueError(f"A {record.get('Status').lower()} document cannot be edited")
+            status = record.get("Status")
+            if resource.posted_statuses is not None and status in ("VOIDED", "DELETED"):
+                raise ValueError(f"A {status.lower()} document cannot be edited")
             if resource.check_update is not None:
                 resource.check_update(record, fields)
             for name, value in fields.items():
@@ -139,9 +140,9 @@ class Mutations:
         resource = self._resources.get(envelope_key)
         if resource is None or resource.void_statuses is None:
             raise ValueError(f"{envelope_key} cannot be voided")
+        posted_status, draft_status = resource.void_statuses
 
         def change(book: TenantBook, resource: Resource, record: dict, stamp: int, events: list) -> None:
-            posted_status, draft_status = resource.void_statuses
             status = record.get("Status")
             if status in ("VOIDED", "DELETED"):
                 raise ValueError(f"{envelope_key[:-1]} is already {status}")

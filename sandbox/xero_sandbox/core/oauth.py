@@ -55,8 +55,8 @@ def _known_scopes() -> frozenset[str]:
     """Every scope an app may ask for: identity scopes, broad and granular Accounting scopes."""
     known = set(DEMO_SCOPES) | {"accounting.attachments.read", "accounting.reports.aged.read",
                                 "accounting.reports.tenninetynine.read"}
-    for item in (*ENDPOINTS, *REPORTS):
-        known.update(item.scopes)
+    for scopes in [endpoint.scopes for endpoint in ENDPOINTS] + [report.scopes for report in REPORTS]:
+        known.update(scopes)
     return frozenset(known)
 
 
@@ -116,6 +116,11 @@ def _b64url(data: bytes) -> str:
 
 def _b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _subject(user_id: str) -> str:
+    """The token's ``sub``: a stable opaque id of the user (a digest, not a secret)."""
+    return hashlib.sha1(user_id.encode(), usedforsecurity=False).hexdigest()
 
 
 def _http_date(ts: float) -> str:
@@ -223,7 +228,7 @@ class Identity:
             "nbf": int(real_now), "iat": int(real_now),
             "exp": int(real_now + self.clock.real_seconds(int(expires_in))),
             "iss": self.issuer, "aud": f"{self.issuer}/resources",
-            "client_id": self.client_id, "sub": hashlib.sha1(self.user_id.encode()).hexdigest(),
+            "client_id": self.client_id, "sub": _subject(self.user_id),
             "auth_time": int(now), "xero_userid": self.user_id,
             "global_session_id": grant_id.replace("-", ""), "jti": token_id,
             "authentication_event_id": grant_id,
@@ -242,7 +247,7 @@ class Identity:
         now = int(self.clock.time())
         return self._sign({
             "nbf": now, "iat": now, "exp": now + 300, "iss": self.issuer, "aud": self.client_id,
-            "sub": hashlib.sha1(self.user_id.encode()).hexdigest(), "auth_time": now,
+            "sub": _subject(self.user_id), "auth_time": now,
             "xero_userid": self.user_id, "global_session_id": grant_id.replace("-", ""),
             "preferred_username": "sandbox.user@example.com", "email": "sandbox.user@example.com",
             "given_name": "Sandbox", "family_name": "User",

@@ -87,12 +87,22 @@ def _list_param(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def parse_query(endpoint: Endpoint, params: list[tuple[str, str]], if_modified_since: str | None):
+def parse_query(endpoint: Endpoint, params: list[tuple[str, str]], if_modified_since: str | None) -> Query:
     """Turn a request's params and If-Modified-Since header into a ``Query`` for ``endpoint``."""
     given = {key.lower(): value for key, value in params}
     query = Query(extra={key: value for key, value in params if key.lower() not in _KNOWN_PARAMS})
     if if_modified_since and endpoint.if_modified_since:
         query.modified_since = parse_if_modified_since(if_modified_since)
+    _read_paging(endpoint, given, query)
+    query.where = given.get("where") or None
+    if endpoint.order:
+        query.order = given.get("order") or None
+    _read_filters(endpoint, given, query)
+    return query
+
+
+def _read_paging(endpoint: Endpoint, given: dict[str, str], query: Query) -> None:
+    """page, pageSize, offset (and Journals' paymentsOnly), as the endpoint's kind of paging takes them."""
     if endpoint.paging in (Paging.PAGE_SIZE, Paging.PAGE) and "page" in given:
         query.page = max(1, _int_param("page", given["page"]))
     if endpoint.paging is Paging.PAGE_SIZE:
@@ -104,9 +114,10 @@ def parse_query(endpoint: Endpoint, params: list[tuple[str, str]], if_modified_s
         query.offset = max(0, _int_param("offset", given["offset"])) if "offset" in given else 0
         query.page_size = FIXED_PAGE_SIZE
         query.payments_only = _bool_param(given.get("paymentsonly", "false"))
-    query.where = given.get("where") or None
-    if endpoint.order:
-        query.order = given.get("order") or None
+
+
+def _read_filters(endpoint: Endpoint, given: dict[str, str], query: Query) -> None:
+    """IDs, Statuses, includeArchived, summaryOnly, unitdp and includeDeleted, where the endpoint takes them."""
     if endpoint.ids_filter and given.get("ids"):
         query.ids = _list_param(given["ids"])
     if endpoint.statuses_filter and given.get("statuses"):
@@ -119,4 +130,3 @@ def parse_query(endpoint: Endpoint, params: list[tuple[str, str]], if_modified_s
         query.unitdp = _int_param("unitdp", given["unitdp"])
     if endpoint.include_deleted:
         query.include_deleted = _bool_param(given.get("includedeleted", "false"))
-    return query

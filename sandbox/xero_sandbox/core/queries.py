@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import bisect
 import copy
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable
 
 from tap_xero import endpoints
 from tap_xero.endpoints import Endpoint, Paging
@@ -90,7 +90,8 @@ class _BaseRun:
         if start >= stop:
             return []
         skipped = set(self.skips)
-        out, index = [], self[start]
+        out: list[int] = []
+        index = self[start]
         while len(out) < stop - start:
             if index not in skipped:
                 out.append(index)
@@ -158,6 +159,7 @@ def _select(book, resource: Resource, ep: Endpoint, query: Query) -> _Chain:
         return statuses is None or status in statuses
 
     filtered = hidden is not None or statuses is not None or predicate is not None or wanted_ids is not None
+    base: _BaseRun | list[int]
     if not filtered:
         base = _BaseRun(start, coll.count, book.replaced[key])
     else:
@@ -184,6 +186,7 @@ def _matching_indices(coll, start: int, replaced: list[int], wanted_ids: set[str
                       status_field: str) -> list[int]:
     """Generated indices from ``start`` (not replaced by the overlay) that pass the filters: by the
     cheap status column when the collection has one, by building the record otherwise or for ``where``."""
+    candidates: Iterable[int]
     if wanted_ids is not None:
         candidates = sorted(i for i in (coll.index_of(x) for x in wanted_ids)
                             if i is not None and start <= i < coll.count)

@@ -29,8 +29,9 @@ changes) and plain Xero-shaped dicts:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from tap_xero import endpoints
 

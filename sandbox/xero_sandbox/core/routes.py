@@ -40,6 +40,7 @@ class Route:
         """The canonical path: "Invoices", "Invoices/{id}", "Reports/TrialBalance"."""
         if self.report is not None:
             return self.report.path
+        assert self.endpoint is not None  # a route names a report or an endpoint
         return self.endpoint.path + ("/{id}" if self.record_id is not None else "")
 
 

@@ -27,7 +27,7 @@ Which records post, and how, is each resource's ``posted_statuses`` and ``postin
 from __future__ import annotations
 
 import bisect
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from tap_xero import endpoints
 from xero_sandbox.core import lock_dates
@@ -106,9 +106,10 @@ class TenantBook:
     def posting_of(self, key: str, record: dict | None):
         """(day, source type, postings) of a record as the ledger sees it, or None if not posted."""
         resource = self.resources[key]
-        if record is None or resource.posted_statuses is None or record.get("Status") not in resource.posted_statuses:
+        statuses, posting_of = resource.posted_statuses, resource.posting_of  # both set, or neither
+        if record is None or statuses is None or posting_of is None or record.get("Status") not in statuses:
             return None
-        return resource.posting_of(record, day_of_ms_date(record.get("Date"), self.today()))
+        return posting_of(record, day_of_ms_date(record.get("Date"), self.today()))
 
     def post_changes(self, key: str, before: dict | None, after: dict, stamp: int) -> None:
         """Journal what changed in the ledger: reverse the old posting, post the new one."""

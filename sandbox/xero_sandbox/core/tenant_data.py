@@ -24,9 +24,11 @@ from __future__ import annotations
 import bisect
 import copy
 from array import array
-from typing import Callable
+from collections.abc import Callable
 
-from xero_sandbox.core.generation import COLLECTION_CODES, DAY_MS, STAMP_START_MS, mix, parse_ms_date, spread_ms, uuid_of
+from xero_sandbox.core.generation import (
+    COLLECTION_CODES, DAY_MS, STAMP_START_MS, mix, parse_ms_date, spread_ms, uuid_of,
+)
 from xero_sandbox.core.ledger import Ledger
 
 
@@ -94,7 +96,8 @@ class TenantData:
         self.inv_credit_note = array("l")  # credit note index or -1
         self.inv_prepay = array("l")  # >= 0 prepayment index; <= -2: overpayment -(k + 2); -1 none
         self.pay_invoice, self.pay_amount = array("l"), array("q")
-        self.cn_invoice, self.cn_total, self.cn_allocated, self.cn_status = array("l"), array("q"), array("q"), bytearray()
+        self.cn_invoice, self.cn_total, self.cn_allocated = array("l"), array("q"), array("q")
+        self.cn_status = bytearray()
         self.pre_invoice, self.pre_total, self.pre_allocated = array("l"), array("q"), array("q")
         self.over_invoice, self.over_total, self.over_allocated = array("l"), array("q"), array("q")
         self.last_invoice_core: tuple = (-1, None)  # invoices.invoice_core's one-entry cache
@@ -147,8 +150,13 @@ class Collection:
         return self._ids.get(str(record_id).lower())
 
     def first_at_or_after(self, ms: int) -> int:
-        """Index of the first record stamped at or after ``ms`` (stamps grow with the index)."""
-        return bisect.bisect_left(range(self.count), ms, key=self.stamp)
+        """Index of the first record stamped at or after ``ms`` (stamps grow with the index); asked only of a
+        collection with a timestamp."""
+        def stamp_of(index: int) -> int:
+            stamp = self.stamp(index)
+            assert stamp is not None, f"{self.key} has no timestamp"
+            return stamp
+        return bisect.bisect_left(range(self.count), ms, key=stamp_of)
 
 
 def unstamped(index: int) -> None:

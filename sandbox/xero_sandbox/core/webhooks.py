@@ -30,7 +30,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from tap_xero.webhooks.payload import build_payload
 from tap_xero.webhooks.signature import SIGNATURE_HEADER, sign
@@ -44,12 +44,19 @@ DEFAULT_BATCH_WINDOW_SECONDS = 0.05  # wait this long for more events before sen
 REQUEST_TIMEOUT_SECONDS = 10.0  # longer than Xero's 5 s, so slow answers show up as slow, not lost
 
 
+class EventSource(Protocol):
+    """What the sender needs of the store: ``subscribe(callback)``, which may return the function that
+    unsubscribes (the sandbox's ``Store`` does); a source without one may offer ``unsubscribe(callback)``."""
+
+    def subscribe(self, callback: Callable[[dict], None]) -> Callable[[], None] | None: ...
+
+
 class WebhookSender:
     """Deliver store events to ``url``, signed with ``key``, the way Xero does."""
 
     def __init__(
         self,
-        store: Any = None,
+        store: EventSource | None = None,
         url: str = "",
         key: str = "",
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -204,12 +211,14 @@ class WebhookSender:
                            events, self.url, status)
 
     def _post(self, body: bytes, signature: str) -> int:
-        request = urllib.request.Request(
+        if not self.url.lower().startswith(("http://", "https://")):
+            return 0  # no URL registered, or none a webhook can be delivered to
+        request = urllib.request.Request(  # noqa: S310 (http or https: checked above)
             self.url, data=body, method="POST",
             headers={"Content-Type": "application/json", SIGNATURE_HEADER: signature},
         )
         try:
-            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:  # noqa: S310 (as above)
                 response.read()
                 return int(response.status)
         except urllib.error.HTTPError as exc:

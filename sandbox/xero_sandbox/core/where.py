@@ -11,9 +11,10 @@ parentheses. Anything else raises ``ValueError`` with a message the server retur
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import TypeVar
 
 from xero_sandbox.core.generation import datetime_to_ms, parse_ms_date
 
@@ -27,12 +28,14 @@ _TOKEN = re.compile(r"""
     )""", re.VERBOSE)
 
 Predicate = Callable[[dict], bool]
+WhereValue = str | Decimal | bool | datetime | None  # what a clause compares a field with
+_Ordered = TypeVar("_Ordered", int, Decimal, str)
 _METHODS = {"contains", "startswith", "endswith"}
 
 
-def resolve(record: dict, path: str) -> Any:
+def resolve(record: dict, path: str) -> object:
     """The value at a dotted path (``Contact.Name``), case-insensitive on each step; None if absent."""
-    value: Any = record
+    value: object = record
     for step in path.split("."):
         if not isinstance(value, dict):
             return None
@@ -45,13 +48,15 @@ def resolve(record: dict, path: str) -> Any:
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    out, pos = [], 0
+    out: list[tuple[str, str]] = []
+    pos = 0
     text = text.strip()
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
             raise ValueError(f"Unsupported where clause near '{text[pos:pos + 20]}'")
         kind = match.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
         out.append((kind, match.group(kind)))
         pos = match.end()
     return out
@@ -84,8 +89,9 @@ class _Parser:
 
     def parse(self) -> Predicate:
         predicate = self.or_expr()
-        if self.peek() is not None:
-            raise ValueError(f"Unexpected '{self.peek()[1]}' in where clause")
+        token = self.peek()
+        if token is not None:
+            raise ValueError(f"Unexpected '{token[1]}' in where clause")
         return predicate
 
     def or_expr(self) -> Predicate:
@@ -146,39 +152,48 @@ class _Parser:
         expected = self.value()
         return lambda record: _compare(resolve(record, path), op, expected)
 
-    def value(self) -> Any:
+    def value(self) -> WhereValue:
         kind, text = self.take()
         if kind == "string":
             return bytes(text[1:-1], "utf-8").decode("unicode_escape") if "\\" in text else text[1:-1]
         if kind == "number":
             return Decimal(text)
-        if kind == "name":
-            word = text.lower()
-            if word in ("true", "false"):
-                return word == "true"
-            if word == "null":
-                return None
-            if word in ("datetime", "datetimeoffset"):
-                self.expect("(")
-                numbers = [int(self._number())]
-                while self.peek() and self.peek()[1] == ",":
-                    self.take()
-                    numbers.append(int(self._number()))
-                self.expect(")")
-                if len(numbers) < 3:
-                    raise ValueError("DateTime needs at least year, month and day")
-                try:
-                    return datetime(*numbers[:6], tzinfo=timezone.utc)
-                except ValueError as exc:
-                    raise ValueError(f"Invalid DateTime in where clause: {exc}") from None
-            if word == "guid":
-                self.expect("(")
-                kind2, text2 = self.take()
-                if kind2 != "string":
-                    raise ValueError("Guid needs a quoted value")
-                self.expect(")")
-                return text2[1:-1].lower()
+        word = text.lower() if kind == "name" else ""
+        if word in ("true", "false"):
+            return word == "true"
+        if word == "null":
+            return None
+        if word in ("datetime", "datetimeoffset"):
+            return self._datetime()
+        if word == "guid":
+            return self._guid()
         raise ValueError(f"Unsupported value '{text}' in where clause")
+
+    def _datetime(self) -> datetime:
+        """The rest of ``DateTime(year, month, day[, hour, minute, second])``, after its name."""
+        self.expect("(")
+        numbers = [int(self._number())]
+        while (token := self.peek()) is not None and token[1] == ",":
+            self.take()
+            numbers.append(int(self._number()))
+        self.expect(")")
+        if len(numbers) < 3:
+            raise ValueError("DateTime needs at least year, month and day")
+        year, month, day = numbers[:3]
+        hour, minute, second = (numbers[3:6] + [0, 0, 0])[:3]
+        try:
+            return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+        except ValueError as exc:
+            raise ValueError(f"Invalid DateTime in where clause: {exc}") from None
+
+    def _guid(self) -> str:
+        """The rest of ``Guid("...")``, after its name: the GUID in lower case."""
+        self.expect("(")
+        kind, text = self.take()
+        if kind != "string":
+            raise ValueError("Guid needs a quoted value")
+        self.expect(")")
+        return text[1:-1].lower()
 
     def _number(self) -> Decimal:
         kind, text = self.take()
@@ -187,38 +202,44 @@ class _Parser:
         return Decimal(text)
 
 
-def _compare(actual: Any, op: str, expected: Any) -> bool:
+def _compare(actual: object, op: str, expected: WhereValue) -> bool:
     if isinstance(expected, datetime):
-        if not isinstance(actual, str) or not actual.startswith("/Date("):
-            if isinstance(actual, str):
-                try:
-                    actual_ms = datetime_to_ms(datetime.fromisoformat(actual.replace("Z", "+00:00")))
-                except ValueError:
-                    return False
-            else:
-                return False
-        else:
-            actual_ms = parse_ms_date(actual)
-        left, right = actual_ms, datetime_to_ms(expected)
-    elif isinstance(expected, bool) or expected is None:
-        left, right = actual, expected
+        actual_ms = _ms_of(actual)
+        if actual_ms is None:  # not a date: neither equal nor unequal to one
+            return False
+        return _order(op, actual_ms, datetime_to_ms(expected))
+    if isinstance(expected, bool) or expected is None:
         if op not in ("==", "!="):
             raise ValueError("Only == and != compare with true, false or null")
-    elif isinstance(expected, Decimal):
+        return actual == expected if op == "==" else actual != expected
+    if isinstance(expected, Decimal):
         try:
-            left, right = Decimal(str(actual)), expected
+            number = Decimal(str(actual))
         except (InvalidOperation, ValueError):
             return op == "!="
-    else:
-        if actual is None:
-            return op == "!="
-        left, right = str(actual).lower(), str(expected).lower()
+        return _order(op, number, expected)
+    if actual is None:
+        return op == "!="
+    return _order(op, str(actual).lower(), str(expected).lower())
+
+
+def _ms_of(value: object) -> int | None:
+    """Unix milliseconds of a /Date(...)/ or ISO 8601 string; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    if value.startswith("/Date("):
+        return parse_ms_date(value)
+    try:
+        return datetime_to_ms(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def _order(op: str, left: _Ordered, right: _Ordered) -> bool:
     if op == "==":
         return left == right
     if op == "!=":
         return left != right
-    if left is None or right is None:
-        return False
     return {">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}[op]
 
 

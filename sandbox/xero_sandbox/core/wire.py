@@ -12,6 +12,7 @@ counted before it is answered. ``close_connections`` hangs up on kept-alive clie
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import socket
 import struct
@@ -84,7 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._write(response, request.tenant)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch  # noqa: N815 (http.server's handler names)
 
     def _write(self, response: Response, tenant: str | None) -> None:
         app = self.server.app
@@ -125,6 +126,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         super().__init__((app.config.host, app.config.port), _Handler)
         self.app = app
         host, port = self.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         app.base_url = f"http://{host}:{port}"
         app.identity.issuer = app.base_url
         self._open: set[socket.socket] = set()
@@ -145,10 +147,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         with self._open_lock:
             open_now = list(self._open)
         for connection in open_now:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request, client_address) -> None:
         """Clients that hang up mid-response (timeouts, resets) are normal here: stay quiet."""

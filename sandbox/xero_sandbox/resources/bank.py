@@ -13,12 +13,16 @@ voiding either marks it DELETED (a posted transaction gets its reversing journal
 
 from __future__ import annotations
 
-from xero_sandbox.core.generation import COLLECTION_CODES, Draw, day_date, day_of, mix, money, ms_date, spread_ms, uuid_of
+from xero_sandbox.core.generation import (
+    COLLECTION_CODES, Draw, day_date, day_of, mix, money, ms_date, spread_ms, uuid_of,
+)
 from xero_sandbox.core.ledger import Posting, document_postings
 from xero_sandbox.core.resource import Resource
 from xero_sandbox.core.tenant_data import TenantData, lazy_collection
 from xero_sandbox.resources import contacts
-from xero_sandbox.resources.documents import ONE, Core, begin, finish, generate_lines, line_items, line_postings, posted_lines, set_date
+from xero_sandbox.resources.documents import (
+    ONE, Core, begin, finish, generate_lines, line_items, line_postings, posted_lines, set_date,
+)
 from xero_sandbox.resources.settings import BANK_CODES, account, account_ref
 
 

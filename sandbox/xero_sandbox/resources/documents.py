@@ -29,7 +29,9 @@ from xero_sandbox.core.generation import (
 )
 from xero_sandbox.core.ledger import Posting
 from xero_sandbox.core.tenant_data import TenantData
-from xero_sandbox.resources.settings import EXPENSE_CODES, ITEMS, REGION_OPTIONS, REVENUE_CODES, TAX_BP, account, tracking_ref
+from xero_sandbox.resources.settings import (
+    EXPENSE_CODES, ITEMS, REGION_OPTIONS, REVENUE_CODES, TAX_BP, account, tracking_ref,
+)
 
 ONE = Decimal("1.000000")  # CurrencyRate of documents in the base currency
 

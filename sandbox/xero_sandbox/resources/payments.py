@@ -20,7 +20,9 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
-from xero_sandbox.core.generation import CENT, as_ms_date, cents, day_date, day_string, decimal_of, mix, money, ms_date, spread_ms, uuid_of
+from xero_sandbox.core.generation import (
+    CENT, as_ms_date, cents, day_date, day_string, decimal_of, mix, money, ms_date, spread_ms, uuid_of,
+)
 from xero_sandbox.core.ledger import AP_CODE, AR_CODE, Posting
 from xero_sandbox.core.resource import Resource
 from xero_sandbox.core.tenant_data import TenantData, lazy_collection

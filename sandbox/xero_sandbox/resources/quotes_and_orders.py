@@ -14,7 +14,9 @@ ever posts; quotes, orders and repeating invoices can be voided (DELETED).
 
 from __future__ import annotations
 
-from xero_sandbox.core.generation import COLLECTION_CODES, Draw, day_date, day_of, day_string, mix, money, ms_date, spread_ms, uuid_of
+from xero_sandbox.core.generation import (
+    COLLECTION_CODES, Draw, day_date, day_of, day_string, mix, money, ms_date, spread_ms, uuid_of,
+)
 from xero_sandbox.core.resource import Resource
 from xero_sandbox.core.tenant_data import TenantData, lazy_collection, unstamped
 from xero_sandbox.resources import contacts
@@ -90,7 +92,8 @@ def linked_transaction(org: TenantData, k: int) -> dict:
     record = {
         "LinkedTransactionID": org.ident("LinkedTransactions", k),
         "SourceTransactionID": org.ident("Invoices", source),
-        "SourceLineItemID": uuid_of(mix(org.key, COLLECTION_CODES["LineItems"], COLLECTION_CODES["Invoices"], source, 0)),
+        "SourceLineItemID": uuid_of(
+            mix(org.key, COLLECTION_CODES["LineItems"], COLLECTION_CODES["Invoices"], source, 0)),
         "ContactID": org.ident("Contacts", invoice_core(org, target).contact), "Status": status,
         "Type": "BILLABLEEXPENSE", "UpdatedDateUTC": ms_date(spread_ms(k, org.n_linked)),
         "SourceTransactionTypeCode": "ACCPAY" if not core.receivable else "SPEND",

@@ -2,8 +2,12 @@
 
 Every figure comes from the tenant's ``Ledger`` (core/ledger.py: signed cents per account per day, debit
 positive), which the generator and every mutation keep equal to the sum of journal lines.
-So the trial balance at a date equals the sum of the journal lines dated on or before it.
-Numbers in cells are strings with two decimals, as Xero sends them.
+So every figure is a sum of journal lines: the trial balance at a date holds, per account, the
+movement in that date's month (Debit, Credit) and the year-to-date balance (YTD Debit, YTD Credit:
+revenue and expenses since the financial year's start, the other accounts since the beginning, Retained
+Earnings with the profit of the years before, which Xero closes into it).
+Numbers in cells are strings with two decimals, as Xero sends them. Current Year Earnings on the
+balance sheet names the nil UUID as its account, as Xero's does.
 
 Parameters are read by ``report_periods.ReportQuery`` (case-insensitive names, ``ValueError``
 for a malformed value, unknown ones ignored). Multi-column layouts (docs/sandbox.md, Reports):
@@ -24,9 +28,9 @@ nothing (accrual figures, one layout); tracking parameters are accepted and igno
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable, Iterable
 
 from xero_sandbox.core.generation import UNIX_EPOCH_ORDINAL, money, parse_ms_date
 from xero_sandbox.core.tenant_data import TenantData
@@ -42,6 +46,7 @@ OTHER_INCOME_TYPES = ("OTHERINCOME",)
 DIRECT_COST_TYPES = ("DIRECTCOSTS",)
 EXPENSE_TYPES = ("EXPENSE", "OVERHEADS", "DEPRECIATN")
 TENTH = Decimal("0.1")
+NIL_ACCOUNT_ID = "00000000-0000-0000-0000-000000000000"  # what Xero's Current Year Earnings line names
 
 
 def amount(cents: int) -> str:
@@ -73,8 +78,8 @@ def _account_row(account: dict, values: list[str]) -> dict:
             [_cell(v, account["AccountID"]) for v in values]}
 
 
-def _row(label: str, values: list[int]) -> dict:
-    return {"RowType": "Row", "Cells": [_cell(label)] + [_cell(amount(v)) for v in values]}
+def _row(label: str, values: list[int], account_id: str | None = None) -> dict:
+    return {"RowType": "Row", "Cells": [_cell(label, account_id)] + [_cell(amount(v), account_id) for v in values]}
 
 
 def _summary(title: str, values: list[str]) -> dict:
@@ -89,24 +94,26 @@ def _accounts(org: TenantData, types: tuple[str, ...] | None = None, classes: tu
     for account in org.accounts_by_code.values():
         if types is not None and account.get("Type") not in types:
             continue
-        if classes is not None and ACCOUNT_CLASS.get(account.get("Type"), "") not in classes:
+        if classes is not None and ACCOUNT_CLASS.get(account.get("Type", ""), "") not in classes:
             continue
         yield account
 
 
 def _account_section(title: str, accounts: Iterable[dict], values_of: Callable[[dict], list[int]], width: int,
-                     total_title: str, extra: Iterable[tuple[str, list[int]]] = ()) -> tuple[dict, list[int]]:
-    """A Section of account rows (those non-zero in some column), extra rows, and a total per column."""
+                     total_title: str, extra: Iterable[tuple[str, list[int], str | None]] = ()
+                     ) -> tuple[dict, list[int]]:
+    """A Section of account rows (those non-zero in some column), extra rows (label, values, the account
+    their cells name or None), and a total per column."""
     totals = [0] * width
     rows = []
     for account in accounts:
         values = values_of(account)
         if any(values):
-            totals = [t + v for t, v in zip(totals, values)]
+            totals = [t + v for t, v in zip(totals, values, strict=True)]
             rows.append(_account_row(account, [amount(v) for v in values]))
-    for label, values in extra:
-        totals = [t + v for t, v in zip(totals, values)]
-        rows.append(_row(label, values))
+    for label, values, account_id in extra:
+        totals = [t + v for t, v in zip(totals, values, strict=True)]
+        rows.append(_row(label, values, account_id))
     rows.append(_summary(total_title, [amount(v) for v in totals]))
     return {"RowType": "Section", "Title": title, "Rows": rows}, totals
 
@@ -132,26 +139,49 @@ def _date_range(query: ReportQuery, today: date) -> tuple[date, date]:
 # -- the reports --------------------------------------------------------------------------------------
 
 
+TRIAL_BALANCE_SECTIONS = (("Revenue", "REVENUE"), ("Expenses", "EXPENSE"), ("Assets", "ASSET"),
+                          ("Liabilities", "LIABILITY"), ("Equity", "EQUITY"))
+PROFIT_AND_LOSS_CLASSES = ("REVENUE", "EXPENSE")
+
+
+def _trial_balance_row(account: dict, month: int, ytd: int) -> tuple[dict, list[int]]:
+    """An account's row and its four figures (Debit, Credit, YTD Debit, YTD Credit), each signed figure on
+    its side and "" on the other; a month without movement shows "0.00" on the side of the year-to-date
+    balance, as Xero does (the spec's example: Unpaid Expense Claims, Retained Earnings)."""
+    values = [max(month, 0), max(-month, 0), max(ytd, 0), max(-ytd, 0)]
+    cells = [amount(v) if v else "" for v in values]
+    if not month:
+        cells[0 if ytd > 0 else 1] = "0.00"
+    return _account_row(account, cells), values
+
+
 def trial_balance(org: TenantData, params: dict[str, str], today: date, updated: str) -> dict:
+    """Xero's Trial Balance at ``date``: Debit and Credit hold each account's movement in the month of
+    ``date`` (from its 1st to ``date``); YTD Debit and YTD Credit its year-to-date balance (revenue and
+    expense accounts since the start of the financial year, the others since the beginning, Retained
+    Earnings with the profit of every earlier financial year, which Xero closes into it). An account is
+    shown when either figure is non-zero; both pairs of columns balance."""
     query = ReportQuery(params)
     at = query.date("date", today)
     query.flag("paymentsOnly")
-    until = at.toordinal()
-    year_start = _year_start(org, at).toordinal()
+    until, month_from = at.toordinal(), month_start(at).toordinal()
+    year_from = _year_start(org, at).toordinal()
+    closed_profit = -net_profit(org, None, year_from - 1)  # debit-signed, as the ledger
     rows: list[dict] = [_header("Account", ("Debit", "Credit", "YTD Debit", "YTD Credit"))]
     totals = [0, 0, 0, 0]
-    for title, classes in (("Revenue", ("REVENUE",)), ("Expenses", ("EXPENSE",)), ("Assets", ("ASSET",)),
-                           ("Liabilities", ("LIABILITY",)), ("Equity", ("EQUITY",))):
+    for title, account_class in TRIAL_BALANCE_SECTIONS:
         section_rows = []
-        for account in _accounts(org, classes=classes):
-            balance = org.ledger.balance(account["Code"], until_day=until)
-            profit_and_loss = classes[0] in ("REVENUE", "EXPENSE")
-            ytd = org.ledger.balance(account["Code"], until_day=until, from_day=year_start) if profit_and_loss else balance
-            if not balance and not ytd:
+        ytd_from = year_from if account_class in PROFIT_AND_LOSS_CLASSES else None
+        for account in _accounts(org, classes=(account_class,)):
+            month = org.ledger.balance(account["Code"], until_day=until, from_day=month_from)
+            ytd = org.ledger.balance(account["Code"], until_day=until, from_day=ytd_from)
+            if account.get("SystemAccount") == "RETAINEDEARNINGS":
+                ytd += closed_profit
+            if not month and not ytd:
                 continue
-            values = [max(balance, 0), max(-balance, 0), max(ytd, 0), max(-ytd, 0)]
-            totals = [t + v for t, v in zip(totals, values)]
-            section_rows.append(_account_row(account, [amount(v) if v else "" for v in values]))
+            row, values = _trial_balance_row(account, month, ytd)
+            totals = [t + v for t, v in zip(totals, values, strict=True)]
+            section_rows.append(row)
         rows.append({"RowType": "Section", "Title": title, "Rows": section_rows})
     rows.append({"RowType": "Section", "Title": "", "Rows": [_summary("Total", [amount(v) for v in totals])]})
     return _report(org, "TrialBalance", f"As at {_long(at)}", at, updated, rows)
@@ -182,11 +212,11 @@ def profit_and_loss(org: TenantData, params: dict[str, str], today: date, update
 
     income = section("Income", INCOME_TYPES, -1, "Total Income")
     costs = section("Less Cost of Sales", DIRECT_COST_TYPES, 1, "Total Cost of Sales")
-    gross = [i - c for i, c in zip(income, costs)]
+    gross = [i - c for i, c in zip(income, costs, strict=True)]
     rows.append({"RowType": "Section", "Title": "", "Rows": [_row("Gross Profit", gross)]})
     other = section("Plus Other Income", OTHER_INCOME_TYPES, -1, "Total Other Income")
     expenses = section("Less Operating Expenses", EXPENSE_TYPES, 1, "Total Operating Expenses")
-    net = [g + o - x for g, o, x in zip(gross, other, expenses)]
+    net = [g + o - x for g, o, x in zip(gross, other, expenses, strict=True)]
     rows.append({"RowType": "Section", "Title": "", "Rows": [_row("Net Profit", net)]})
     return _report(org, "ProfitAndLoss", f"For the period {_long(start)} to {_long(end)}", end, updated, rows)
 
@@ -214,7 +244,7 @@ def balance_sheet(org: TenantData, params: dict[str, str], today: date, updated:
         def values_of(account: dict) -> list[int]:
             values = [sign * org.ledger.balance(account["Code"], until_day=until) for until, _ in columns]
             if account.get("SystemAccount") == "RETAINEDEARNINGS":
-                values = [v + r for v, r in zip(values, retained)]
+                values = [v + r for v, r in zip(values, retained, strict=True)]
             return values
         built, totals = _account_section(title, _accounts(org, classes=classes), values_of, len(columns),
                                          f"Total {title}", extra)
@@ -224,9 +254,10 @@ def balance_sheet(org: TenantData, params: dict[str, str], today: date, updated:
     assets = section("Assets", ("ASSET",), 1)
     liabilities = section("Liabilities", ("LIABILITY",), -1)
     rows.append({"RowType": "Section", "Title": "", "Rows": [
-        _row("Net Assets", [a - b for a, b in zip(assets, liabilities)])]})
+        _row("Net Assets", [a - b for a, b in zip(assets, liabilities, strict=True)])]})
     current_year = [net_profit(org, year_start, until) for until, year_start in columns]
-    section("Equity", ("EQUITY",), -1, [("Current Year Earnings", current_year)])
+    # Xero names no account on Current Year Earnings but the nil UUID (the spec's example).
+    section("Equity", ("EQUITY",), -1, [("Current Year Earnings", current_year, NIL_ACCOUNT_ID)])
     return _report(org, "BalanceSheet", f"As at {_long(at)}", at, updated, rows)
 
 
@@ -243,7 +274,7 @@ def bank_summary(org: TenantData, params: dict[str, str], today: date, updated: 
         spent = received - org.ledger.balance(code, until_day=e, from_day=s)
         closing = opening + received - spent
         values = [opening, received, spent, closing]
-        totals = [t + v for t, v in zip(totals, values)]
+        totals = [t + v for t, v in zip(totals, values, strict=True)]
         section_rows.append({"RowType": "Row", "Cells": [_cell(account["Name"], account["AccountID"])] +
                              [_cell(amount(v), account["AccountID"]) for v in values]})
     section_rows.append(_summary("Total", [amount(v) for v in totals]))
@@ -276,9 +307,10 @@ def budget_summary(org: TenantData, params: dict[str, str], today: date, updated
             account = org.accounts_by_code[line["AccountCode"]]
             if ACCOUNT_CLASS[account["Type"]] not in classes:
                 continue
-            by_month = {ym: int(b["Amount"] * 100) for ym, b in zip(budget_months, line["BudgetBalances"])}
+            by_month = {ym: int(b["Amount"] * 100)
+                        for ym, b in zip(budget_months, line["BudgetBalances"], strict=True)}
             values = [sum(by_month.get((m.year, m.month), 0) for m in span) for span in spans]
-            totals = [t + v for t, v in zip(totals, values)]
+            totals = [t + v for t, v in zip(totals, values, strict=True)]
             section_rows.append(_account_row(account, [amount(v) for v in values]))
         section_rows.append(_summary(f"Total {title}", [amount(v) for v in totals]))
         rows.append({"RowType": "Section", "Title": title, "Rows": section_rows})
@@ -327,11 +359,11 @@ def executive_summary(org: TenantData, params: dict[str, str], today: date, upda
     months = [month_start(at), shift_months(month_start(at), -1)]
     current, previous = (_executive_figures(org, m) for m in months)
     rows = [_header("", [f"{calendar.month_abbr[m.month]} {m.year}" for m in months] + ["Variance"])]
-    for (title, now), (_, before) in zip(current, previous):
+    for (title, now), (_, before) in zip(current, previous, strict=True):
         rows.append({"RowType": "Section", "Title": title, "Rows": [
             {"RowType": "Row", "Cells": [_cell(label), _cell(amount(value)), _cell(amount(earlier)),
                                          _cell(variance(value, earlier))]}
-            for (label, value), (_, earlier) in zip(now, before)]})
+            for (label, value), (_, earlier) in zip(now, before, strict=True)]})
     return _report(org, "ExecutiveSummary", f"For the month of {calendar.month_name[at.month]} {at.year}", at,
                    updated, rows)
 
