@@ -159,6 +159,18 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         "persistent storage: Meltano's config file is temporary.",
     ),
     th.Property(
+        "token_store_url", th.StringType, secret=True,
+        description="A shared token store in PostgreSQL (postgresql://user:password@host:5432/database), for "
+        "processes on several machines that use one Xero connection; the tap creates its table "
+        "(tap_xero_token_store) and refreshes under a database lock. Wins over token_store_path. Needs "
+        "pip install 'tap-xero[postgres]'.",
+    ),
+    th.Property(
+        "token_store_key", th.StringType,
+        description="The row of the token_store_url store this connection uses. Default: a hash of client_id "
+        "(one connection per app, as the file store's default name). Give each connection of one app its own.",
+    ),
+    th.Property(
         "page_size", th.IntegerType, default=1000,
         description="Records per page for endpoints that accept pageSize (1..1000).",
     ),
@@ -321,11 +333,49 @@ def _tenant_ids(config: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tenant_ids))
 
 
+def app_store_name(client_id: str | None) -> str:
+    """One Xero app's name in a token store: a hash of its client id, never the id in clear."""
+    return hashlib.sha256((client_id or "").encode()).hexdigest()[:16] if client_id else "default"
+
+
 def default_token_store_path(client_id: str | None) -> str:
     """Per-user location of the token store, one file per Xero app (named by a hash of its client id)."""
     state_home = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    app = hashlib.sha256((client_id or "").encode()).hexdigest()[:16] if client_id else "default"
-    return os.path.join(state_home, "tap-xero", f"{app}.json")
+    return os.path.join(state_home, "tap-xero", f"{app_store_name(client_id)}.json")
+
+
+TOKEN_STORE_URL_SCHEMES = ("postgresql", "postgres")
+MAX_STORE_KEY_LENGTH = 200
+
+
+def check_token_store_url(raw: object) -> str | None:
+    """The shared store's URL, checked for its scheme only; its text is never echoed (it may hold a password)."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise ConfigError("token_store_url", "is not a string", "set token_store_url to a postgresql:// URL")
+    url = raw.strip()
+    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    if scheme not in TOKEN_STORE_URL_SCHEMES:
+        shown = f"a {scheme}:// URL" if scheme else "not a URL"
+        raise ConfigError(
+            "token_store_url", f"is {shown}; the shared token store is PostgreSQL",
+            "write it as postgresql://user:password@host:5432/database, or unset it to keep the token store in "
+            "the file token_store_path",
+        )
+    return url
+
+
+def _token_store_key(config: Mapping[str, Any], client_id: str | None) -> str:
+    raw = config.get("token_store_key")
+    if raw in (None, ""):
+        return app_store_name(client_id)
+    if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > MAX_STORE_KEY_LENGTH:
+        raise ConfigError(
+            "token_store_key", f"is not a name of 1 to {MAX_STORE_KEY_LENGTH} characters",
+            'name the connection, e.g. "acme-ltd"; every process of one connection must use the same key',
+        )
+    return raw.strip()
 
 
 SHARD_PATTERN = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
@@ -399,6 +449,9 @@ class XeroSettings:
     api_url: str = DEFAULT_API_URL
     identity_url: str = DEFAULT_IDENTITY_URL
     token_store_path: str = ""
+    token_store_path_given: bool = False  # token_store_path was set (not the default): ignored under token_store_url
+    token_store_url: str | None = field(default=None, repr=False)  # may carry a password
+    token_store_key: str = ""
     page_size: int = 1000
     include_archived: bool = True
     lookback_days: int = 0
@@ -465,6 +518,9 @@ class XeroSettings:
             api_url=_url_setting(config, "api_url", DEFAULT_API_URL),
             identity_url=_url_setting(config, "identity_url", DEFAULT_IDENTITY_URL),
             token_store_path=os.path.expanduser(store_path) if store_path else default_token_store_path(client_id),
+            token_store_path_given=store_path is not None,
+            token_store_url=check_token_store_url(config.get("token_store_url")),
+            token_store_key=_token_store_key(config, client_id),
             page_size=_int_setting(config, "page_size", 1000, 1, 1000),
             include_archived=_bool_setting(config, "include_archived", True),
             lookback_days=_int_setting(config, "lookback_days", 0, 0, 3650),
