@@ -31,21 +31,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
+from tap_xero import pg
 from tap_xero.errors import ConfigError, TapXeroError, redact
+from tap_xero.pg import advisory_key, psycopg, reason
 from tap_xero.settings import check_token_store_url
 from tap_xero.token_store import StoredToken
-
-try:
-    import psycopg
-except ImportError:  # the optional extra is not installed: PostgresTokenStore says what to install
-    psycopg = None  # type: ignore[assignment]
 
 TABLE = "tap_xero_token_store"  # written out in the statements below (constant SQL, no formatting)
 _CREATE = (
@@ -58,22 +54,8 @@ _UPSERT = (
     "ON CONFLICT (store_key) DO UPDATE SET record = EXCLUDED.record, saved_at = EXCLUDED.saved_at"
 )
 SETTING = "token_store_url"
-INSTALL_HINT = "pip install 'tap-xero[postgres]' (under Meltano: pip_url: -e .[postgres], or tap-xero[postgres])"
-CONNECT_TIMEOUT_SECONDS = 10
 LOCK_WAIT_SECONDS = 600  # another process's refresh: its token call, retried, lasts far less
 LOCK_HOLD_SECONDS = 600  # a session idle in its refresh transaction longer than this is ended by the server
-_CREATE_LOCK = "tap-xero token store: create table"
-
-
-def advisory_key(name: str) -> int:
-    """A signed 64-bit advisory lock key for ``name`` (namespaced, so it never meets another program's keys)."""
-    digest = hashlib.sha256(f"tap-xero:{name}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def describe_url(url: str) -> str:
-    """The URL as messages show it: the password (in the authority or a query parameter) masked."""
-    return redact(url)
 
 
 class PostgresTokenStore:
@@ -87,11 +69,10 @@ class PostgresTokenStore:
 
     def __init__(self, url: str, store_key: str) -> None:
         check_token_store_url(url)
-        if psycopg is None:
-            raise ConfigError(SETTING, "needs the PostgreSQL driver psycopg, which is not installed", INSTALL_HINT)
+        pg.require_driver(SETTING)
         self.url = url
         self.store_key = store_key
-        self.path = f"{describe_url(url)} (key {store_key})"
+        self.path = f"{redact(url)} (key {store_key})"
         self._lock_key = advisory_key(f"token store:{store_key}")
         self._held = threading.local()  # the connection of this thread's locked() block, while it holds the lock
         self._table_ready = False
@@ -120,7 +101,7 @@ class PostgresTokenStore:
         except ConfigError as exc:
             raise OSError(errno.EIO, str(exc)) from None
         except psycopg.Error as exc:
-            raise OSError(errno.EIO, _reason(exc)) from None
+            raise OSError(errno.EIO, reason(exc)) from None
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -143,35 +124,16 @@ class PostgresTokenStore:
     # -- PostgreSQL -------------------------------------------------------------------------------
 
     def _connect(self, *, autocommit: bool) -> Any:  # noqa: ANN401 - psycopg.Connection (an optional import)
-        try:
-            connection = psycopg.connect(
-                self.url, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                application_name="tap-xero token store",
-            )
-        except psycopg.Error as exc:
-            raise ConfigError(
-                SETTING, f"cannot connect to the token store {self.path} ({_reason(exc)})", self.fix
-            ) from None
-        try:
-            self._ensure_table(connection)
-        except psycopg.Error as exc:
-            connection.close()
-            raise ConfigError(SETTING, f"cannot create or read the table {TABLE} ({_reason(exc)})", self.fix) from None
+        connection = pg.connect(self.url, SETTING, "token store", self.fix, autocommit=autocommit)
+        if not self._table_ready:
+            try:
+                pg.ensure_table(connection, TABLE, _CREATE)
+            except psycopg.Error as exc:
+                connection.close()
+                problem = f"cannot create or read the table {TABLE} ({reason(exc)})"
+                raise ConfigError(SETTING, problem, self.fix) from None
+            self._table_ready = True
         return connection
-
-    def _ensure_table(self, connection: Any) -> None:  # noqa: ANN401 - psycopg.Connection
-        if self._table_ready:
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,))
-            row = cursor.fetchone()
-            if not (row and row[0]):
-                with connection.transaction():
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(_CREATE_LOCK),))
-                    cursor.execute(_CREATE)
-        if not connection.autocommit:
-            connection.commit()
-        self._table_ready = True
 
     def _take_lock(self, connection: Any) -> None:  # noqa: ANN401 - psycopg.Connection
         try:
@@ -191,7 +153,7 @@ class PostgresTokenStore:
             ) from None
         except psycopg.Error as exc:
             connection.close()
-            raise ConfigError(SETTING, f"cannot lock the token store {self.path} ({_reason(exc)})", self.fix) from None
+            raise ConfigError(SETTING, f"cannot lock the token store {self.path} ({reason(exc)})", self.fix) from None
 
     def _select(self, connection: Any) -> StoredToken | None:  # noqa: ANN401 - psycopg.Connection
         try:
@@ -199,7 +161,7 @@ class PostgresTokenStore:
                 cursor.execute(_SELECT, (self.store_key,))
                 row = cursor.fetchone()
         except psycopg.Error as exc:
-            raise ConfigError(SETTING, f"cannot read the token store {self.path} ({_reason(exc)})", self.fix) from None
+            raise ConfigError(SETTING, f"cannot read the token store {self.path} ({reason(exc)})", self.fix) from None
         return _record(row[0]) if row else None
 
     def _upsert(self, connection: Any, record: StoredToken) -> None:  # noqa: ANN401 - psycopg.Connection
@@ -222,9 +184,3 @@ def _record(data: object) -> StoredToken | None:
         return StoredToken(**{key: value for key, value in data.items() if key in known})
     except TypeError:
         return None
-
-
-def _reason(exc: BaseException) -> str:
-    """The driver's first line, passwords masked (libpq may echo a connection string)."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return redact(text)[:300]
