@@ -40,7 +40,7 @@ from typing import Any
 from tap_xero import pg
 from tap_xero.errors import ConfigError, TapXeroError, redact
 from tap_xero.pg import advisory_key, psycopg, reason
-from tap_xero.settings import check_token_store_url
+from tap_xero.settings import check_postgres_url
 from tap_xero.token_store import StoredToken
 
 TABLE = "tap_xero_token_store"  # written out in the statements below (constant SQL, no formatting)
@@ -68,7 +68,7 @@ class PostgresTokenStore:
     )
 
     def __init__(self, url: str, store_key: str) -> None:
-        check_token_store_url(url)
+        check_postgres_url(url, SETTING)
         pg.require_driver(SETTING)
         self.url = url
         self.store_key = store_key
