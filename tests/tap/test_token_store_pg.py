@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import signal
 import subprocess
@@ -343,3 +344,30 @@ def test_a_damaged_record_reads_as_no_record(sandbox, store_url):
     with connect(store_url) as connection:
         connection.execute("UPDATE tap_xero_token_store SET record = '[1, 2]'::jsonb WHERE store_key = 'damaged'")
     assert store.load() is None
+
+
+def test_tap_xero_auth_writes_the_postgresql_store_the_tap_then_uses(sandbox, store_url, tmp_path):
+    import requests
+
+    env = {**os.environ, "TAP_XERO_CLIENT_SECRET": sandbox.client_secret, "TAP_XERO_TOKEN_STORE_URL": store_url}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "tap-xero"), "auth", "--client-id", sandbox.client_id, "--no-browser",
+         "--port", "0", "--identity-url", sandbox.base_url, "--api-url", sandbox.api_url,
+         "--token-store-key", "acme", "--scopes", "offline_access accounting.settings", "--timeout", "20"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )
+    try:
+        assert process.stdout.readline().startswith("Open this URL")
+        assert requests.get(process.stdout.readline().strip(), timeout=10).status_code == 200
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    config = json.loads(out[out.index("{"):])
+    assert config["token_store_url"] == "<your token_store_url>" and config["token_store_key"] == "acme"
+    row = stored_row(store_url, "acme")
+    assert row and row["refresh_token"] not in out + err and row["access_token"] not in out + err
+    auth = XeroAuthenticator(pg_settings(sandbox, store_url, token_store_key="acme"))  # no refresh_token set
+    assert auth.mode == "refresh_token" and auth.bearer_token()
+    assert not list(tmp_path.iterdir())  # no file written
