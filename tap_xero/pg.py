@@ -2,9 +2,10 @@
 
 - ``psycopg``: psycopg 3, or None when the optional extra is not installed; ``require_driver(setting)`` turns
   that into a ConfigError naming the setting and ``pip install 'tap-xero[postgres]'``.
-- ``connect(url, setting, what, autocommit)``: a connection with a bounded connect timeout and an
-  ``application_name`` that says which mechanism holds it; a failure is a ConfigError naming the setting, with
-  the URL's password masked.
+- ``connect(url, setting, what, fix, autocommit)``: a connection with a bounded connect timeout, an
+  ``application_name`` that says which mechanism holds it, and no server-side prepared statements (so it works
+  behind PgBouncer's transaction pooling); a failure is a ConfigError naming the setting, with the URL's
+  password masked.
 - ``ensure_table(connection, name, ddl)``: ``CREATE TABLE IF NOT EXISTS`` under an advisory lock, so that
   processes starting together do not race PostgreSQL's catalog (which answers such a race with an error).
 - ``advisory_key(name)``: a signed 64-bit advisory-lock key, namespaced ("tap-xero:") so it never meets another
@@ -47,8 +48,11 @@ def connect(url: str, setting: str, what: str, fix: str, *, autocommit: bool) ->
     """A connection for ``what`` (e.g. "token store"); ConfigError naming ``setting`` when it cannot be had."""
     require_driver(setting)
     try:
+        # No server-side prepared statements (prepare_threshold=None): they break behind PgBouncer's transaction
+        # pooling, and the statements are cheap to plan.
         return psycopg.connect(
             url, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT_SECONDS, application_name=f"tap-xero {what}",
+            prepare_threshold=None,
         )
     except psycopg.Error as exc:
         raise ConfigError(setting, f"cannot connect to the {what} at {redact(url)} ({reason(exc)})", fix) from None

@@ -140,7 +140,7 @@ class PostgresTokenStore:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT set_config('lock_timeout', %s, true), "
-                    "set_config('idle_in_transaction_session_timeout', %s, false)",
+                    "set_config('idle_in_transaction_session_timeout', %s, true)",
                     (f"{LOCK_WAIT_SECONDS}s", f"{LOCK_HOLD_SECONDS}s"),
                 )
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
