@@ -13,8 +13,9 @@ process's own windows, for every call.
 
 - **Sliding, like the per-process window.** Calls are counted in buckets of 1/60 of the window
   (``tap_xero_app_calls``: app, bucket, calls). A call starts only when fewer than ``limit`` started in the
-  current bucket and the 60 before it: any span of one window, wherever Xero's fixed window begins, then lies in
-  at most 61 such buckets and holds at most ``limit`` calls.
+  current bucket and the 61 before it: any span of one window, wherever Xero's fixed window begins, lies in at
+  most 61 such buckets and so holds at most ``limit`` calls, with one bucket to spare for the moment between our
+  count and Xero's (``LAG_BUCKETS``).
 - **Atomic across machines.** The check and the count are one statement in a transaction that first takes an
   advisory lock on the app (held for that one statement); bucket times come from the server's clock, so machines
   whose clocks differ still agree. Buckets older than two windows are deleted as time passes.
@@ -38,13 +39,18 @@ from tap_xero.settings import XeroSettings, app_store_name
 
 SETTING = "app_limiter_url"
 TABLE = "tap_xero_app_calls"
-BUCKETS = 60  # buckets per window; 61 are counted
+BUCKETS = 60  # buckets per window
+# Xero counts a call a moment after we do (the request still has to travel and queue): the window counted here is
+# one bucket longer than the exact bound needs, so a call that reaches Xero up to a bucket late (1 s of a minute)
+# still lands in a window with room. 62 buckets are counted.
+LAG_BUCKETS = 1
+SPAN = BUCKETS + LAG_BUCKETS  # buckets before the current one that count
 RETRY_AFTER_FAILURE_SECONDS = 60.0
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS tap_xero_app_calls ("
     "app_key text NOT NULL, bucket bigint NOT NULL, calls integer NOT NULL, PRIMARY KEY (app_key, bucket))"
 )
-# One statement: the server's clock, what the last 61 buckets hold, and the count of this call if there is room.
+# One statement: the server's clock, what the last 62 buckets hold, and the count of this call if there is room.
 _TRY_START = """
 WITH clock AS (
     SELECT floor(extract(epoch FROM clock_timestamp()) / %(width)s)::bigint AS bucket,
@@ -123,7 +129,7 @@ class SharedAppWindow:
         self.asked += 1
         with connection.transaction(), connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            cursor.execute(_TRY_START, {"width": width, "app": self.app_key, "span": BUCKETS, "limit": limit})
+            cursor.execute(_TRY_START, {"width": width, "app": self.app_key, "span": SPAN, "limit": limit})
             bucket, now, _, oldest, counted = cursor.fetchone()
             if bucket - 2 * BUCKETS > self._forgotten_before:
                 cursor.execute(_FORGET, (self.app_key, bucket - 2 * BUCKETS))
@@ -132,7 +138,7 @@ class SharedAppWindow:
             return 0.0
         if oldest is None:  # a limit of 0: nothing may ever start; ask again in a bucket
             return width
-        return max((oldest + BUCKETS + 1) * width - now, width / 10)
+        return max((oldest + SPAN + 1) * width - now, width / 10)
 
     def _give_up_for_a_while(self, exc: BaseException) -> None:
         self._down_until = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS
