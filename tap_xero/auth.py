@@ -8,8 +8,12 @@ The mode follows from what is configured (see ``XeroSettings.auth_mode``):
   left, before any record is emitted.
 - ``refresh_token``: Xero rotates the refresh token on every refresh. Each new one is saved to the
   token store (atomically) BEFORE the new access token is used; at start the newest of the stored
-  and configured tokens is chosen. singer-sdk's ``OAuthAuthenticator.update_access_token`` drops the
-  rotated token from the response, so this class replaces it.
+  and configured tokens is chosen. The store (``open_token_store``) is the file ``token_store_path``,
+  or PostgreSQL when ``token_store_url`` is set (it wins: see the function). A still-valid access
+  token in the store is used as it is, at start and whenever another process renewed it first, so
+  processes that share a store share one access token and rotate once between them. singer-sdk's
+  ``OAuthAuthenticator.update_access_token`` drops the rotated token from the response, so this
+  class replaces it.
 - ``client_credentials``: a Xero Custom Connection; a new token is fetched when one runs out. Xero
   does not need the tenant header there.
 
@@ -39,10 +43,28 @@ from tap_xero.settings import (
     describe_setting,
 )
 from tap_xero.token_endpoint import access_token_of, jwt_claims, request_token
-from tap_xero.token_rotation import RefreshTokenRotation
+from tap_xero.token_rotation import RefreshTokenRotation, TokenStoreBackend
 from tap_xero.token_store import StoredToken, TokenStore
 
 LOGGER = logging.getLogger("tap-xero.auth")
+
+
+def open_token_store(settings: XeroSettings, logger: logging.Logger | None = None) -> TokenStoreBackend:
+    """The configured token store: PostgreSQL when ``token_store_url`` is set, else the file ``token_store_path``.
+
+    The URL wins when both are set: it is the store every process of the connection shares, and a file beside it
+    would be a private copy of a token the other processes rotate (a split lineage, a dead token within 30
+    minutes). A token_store_path that is set anyway is ignored, with a warning to ``logger`` (if given).
+    """
+    if settings.token_store_url:
+        from tap_xero.token_store_pg import PostgresTokenStore  # psycopg is an optional extra
+
+        if settings.token_store_path_given and logger is not None:
+            logger.warning(
+                "token_store_path is ignored: token_store_url is set, and the shared store wins."
+            )
+        return PostgresTokenStore(settings.token_store_url, settings.token_store_key)
+    return TokenStore(settings.token_store_path)
 
 def _utc_text(unix_seconds: float) -> str:
     return dt.datetime.fromtimestamp(unix_seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -69,7 +91,7 @@ class XeroAuthenticator(OAuthAuthenticator):
         self._session = session or requests.Session()
         self._clock = clock
         self._lock = threading.RLock()
-        self._store = TokenStore(settings.token_store_path)
+        self._store = open_token_store(settings, self.logger)
         self._started_at = clock()
 
         self.access_token: str | None = None
@@ -100,7 +122,7 @@ class XeroAuthenticator(OAuthAuthenticator):
     @staticmethod
     def store_has_token(settings: XeroSettings) -> bool:
         """True when the token store holds a refresh token for this app (it then counts as configured)."""
-        return bool(settings.client_id) and TokenStore(settings.token_store_path).load() is not None
+        return bool(settings.client_id) and open_token_store(settings).load() is not None
 
     # Public contract ---------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
     tap-xero auth --client-id ID [--client-secret SECRET] [--scopes "..."] [--port 8765]
                   [--identity-url URL] [--api-url URL] [--token-store-path FILE] [--no-browser]
+                  [--token-store-url postgresql://... [--token-store-key NAME]]
 
 1. builds the consent URL (Xero's login server, or ``<identity_url>/identity/connect/authorize``
    when identity_url is overridden, e.g. the sandbox) and opens it in a browser (``--no-browser``
@@ -10,10 +11,12 @@
    exact URI in your Xero app) and checks the ``state``;
 3. exchanges the code (PKCE instead of a secret when no client secret is given);
 4. lists the tenants the new connection reaches (GET /connections);
-5. writes the token store, where the tap finds the refresh token on its next run.
+5. writes the token store (the file, or PostgreSQL with ``--token-store-url``; under the store's lock, so a
+   run rotating the previous token meanwhile cannot overwrite the new connection), where the tap finds the
+   refresh token on its next run.
 
-The client secret can come from ``TAP_XERO_CLIENT_SECRET`` instead of the command line (keeps it out
-of shell history). No token is ever printed.
+The client secret and the store's URL can come from ``TAP_XERO_CLIENT_SECRET`` and ``TAP_XERO_TOKEN_STORE_URL``
+instead of the command line (keeps them out of shell history). No token or password is ever printed.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ from tap_xero.token_endpoint import TokenEndpointError, post_token_form, token_e
 from tap_xero.errors import AuthError, ConfigError, TapXeroError, redact
 from tap_xero.settings import DEFAULT_API_URL, DEFAULT_IDENTITY_URL, XeroSettings
 from tap_xero.tenants import Tenant, fetch_connections
-from tap_xero.token_store import StoredToken, TokenStore, token_fingerprint
+from tap_xero.auth import open_token_store
+from tap_xero.token_store import StoredToken, token_fingerprint
 
 DEFAULT_PORT = 8765
 CALLBACK_PATH = "/callback"
@@ -178,19 +182,20 @@ def run_authorization(
         raise AuthError("Xero issued no refresh token; include offline_access in --scopes and run again.")
 
     tenants = fetch_connections(settings.connections_url, lambda: access_token, timeout=settings.request_timeout)
-    store = TokenStore(settings.token_store_path)
-    previous = store.load()
-    lineage = [*previous.lineage, token_fingerprint(previous.refresh_token)] if previous else []
-    stored = StoredToken(
-        refresh_token=refresh_token,
-        access_token=access_token,
-        access_token_expires_at=time.time() + float(payload.get("expires_in") or 1800),
-        scope=payload.get("scope"),
-        saved_at=time.time(),
-        lineage=lineage[-50:],  # an older configured refresh token must not win over this new connection
-        tenants=[{"tenant_id": t.tenant_id, "name": t.name, "type": t.type} for t in tenants],
-    )
-    store.save(stored)
+    store = open_token_store(settings)
+    with store.locked():
+        previous = store.load()
+        lineage = [*previous.lineage, token_fingerprint(previous.refresh_token)] if previous else []
+        stored = StoredToken(
+            refresh_token=refresh_token,
+            access_token=access_token,
+            access_token_expires_at=time.time() + float(payload.get("expires_in") or 1800),
+            scope=payload.get("scope"),
+            saved_at=time.time(),
+            lineage=lineage[-50:],  # an older configured refresh token must not win over this new connection
+            tenants=[{"tenant_id": t.tenant_id, "name": t.name, "type": t.type} for t in tenants],
+        )
+        store.save(stored)
     return AuthorizationResult(store.path, tenants, payload.get("scope"), stored)
 
 
@@ -211,6 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--identity-url", default=DEFAULT_IDENTITY_URL, help="identity server (default: Xero's)")
     parser.add_argument("--api-url", default=DEFAULT_API_URL, help="Accounting API base (for /connections)")
     parser.add_argument("--token-store-path", help="where to save the tokens (default: the tap's per-app path)")
+    parser.add_argument("--token-store-url", default=os.environ.get("TAP_XERO_TOKEN_STORE_URL"),
+                        help="save them in PostgreSQL instead, postgresql://... (default: $TAP_XERO_TOKEN_STORE_URL; "
+                             "needs pip install 'tap-xero[postgres]')")
+    parser.add_argument("--token-store-key", help="the connection's row in that store (default: a hash of the "
+                                                  "client id)")
     parser.add_argument("--no-browser", action="store_true", help="print the consent URL instead of opening it")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for consent (default 300)")
     return parser
@@ -225,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "identity_url": args.identity_url,
             "api_url": args.api_url,
             "token_store_path": args.token_store_path,
+            "token_store_url": args.token_store_url,
+            "token_store_key": args.token_store_key,
         })
 
         def open_url(url: str) -> None:
@@ -237,11 +249,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TapXeroError as exc:
         print(f"tap-xero auth: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
-    print(f"Saved the tokens to {result.token_store_path} (mode 0600). Tenants this connection reaches:")
+    where = "" if settings.token_store_url else " (mode 0600)"
+    print(f"Saved the tokens to {result.token_store_path}{where}. Tenants this connection reaches:")
     for tenant in result.tenants:
         print(f"  {tenant.tenant_id}  {tenant.type or ''}  {tenant.name or ''}")
-    config = {"client_id": settings.client_id, "client_secret": "<your client secret>",
-              "token_store_path": result.token_store_path,
+    store: dict[str, str] = {"token_store_path": result.token_store_path}
+    if settings.token_store_url:  # never the URL itself: it may hold a password
+        store = {"token_store_url": "<your token_store_url>"}
+        if args.token_store_key:
+            store["token_store_key"] = settings.token_store_key
+    config = {"client_id": settings.client_id, "client_secret": "<your client secret>", **store,
               "tenant_ids": [tenant.tenant_id for tenant in result.tenants]}
     if settings.identity_url != DEFAULT_IDENTITY_URL:
         config |= {"identity_url": settings.identity_url, "api_url": settings.api_url}

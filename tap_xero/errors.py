@@ -124,6 +124,8 @@ _SECRET_PATTERNS = (
     re.compile(r"(?i)((?:access|refresh)_token\"?\s*[:=]\s*\"?)[^\"&\s,}]+"),
     re.compile(r"(?i)(client_secret\"?\s*[:=]\s*\"?)[^\"&\s,}]+"),
     re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # any JWT
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/:@\s]*:)[^@\s]+(?=@)"),  # a URL's password: scheme://user:***@host
+    re.compile(r"(?i)(\bpassword\s*=\s*'?)[^&\s']+"),  # a password in a URL query or a libpq connection string
 )
 
 

@@ -6,7 +6,8 @@
 What every call gets, in this order:
 
 1. The limiter (``limits.Limits``): waits for one of the tenant's concurrent slots and for the tenant's and
-   the app's minute allowance (proactive, from X-MinLimit-Remaining / X-AppMinLimit-Remaining); refuses a
+   the app's minute allowance (proactive, from X-MinLimit-Remaining / X-AppMinLimit-Remaining, and with
+   ``shared_app`` counted with the app's other processes: ``app_limiter_pg``); refuses a
    call when X-DayLimit-Remaining already said 0 (``errors.DayLimitReached``) or when the run's
    ``call_budget`` for the tenant is spent (``errors.CallBudgetReached``). While it waits, and right before
    the call is sent, the ``run_guard.RunGuard`` may stop the run (a stop request, or a token that cannot be
@@ -55,7 +56,7 @@ import requests
 import urllib3
 
 from tap_xero import errors
-from tap_xero.limits import APP_PER_MINUTE, TENANT_CONCURRENCY, TENANT_PER_MINUTE, Limits
+from tap_xero.limits import APP_PER_MINUTE, TENANT_CONCURRENCY, TENANT_PER_MINUTE, Limits, SharedAllowance
 from tap_xero.progress import Progress
 from tap_xero.run_guard import RunGuard
 
@@ -187,6 +188,7 @@ class XeroClient:
         limits: Limits | None = None,
         guard: RunGuard | None = None,
         call_budget: int | None = None,
+        shared_app: SharedAllowance | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.authenticator = authenticator
@@ -204,6 +206,7 @@ class XeroClient:
             app_per_minute=app_per_minute,
             call_budget=call_budget,
             before_call=self.guard.check,
+            shared_app=shared_app,
         )
         self.progress = Progress(self.limits)
         self.retries = 0  # transient failures retried, for the summary

@@ -20,6 +20,10 @@ same app may be spending the same allowance.
   ``before_call`` (``run_guard.RunGuard.check``) is called while a call waits for
   an allowance (at least once a second) and right before it is counted: a stop
   request or a token deadline ends the wait at once and nothing is counted.
+- ``SharedAllowance`` (optional, ``Limits(shared_app=...)``): the app's allowance
+  counted by every process of the app together (``app_limiter_pg.SharedAppWindow``,
+  setting ``app_limiter_url``); asked last, once the tenant's and the process's own
+  windows let a call start, so a call waiting on it holds no shared count.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Protocol
 
 from tap_xero import errors
 
@@ -38,6 +43,12 @@ TENANT_PER_MINUTE = 60
 APP_PER_MINUTE = 10_000
 COUNTING_LAG = 0.01  # of a window (0.6 s a minute): between our starting a call and Xero counting it
 CHECK_EVERY_SECONDS = 1.0  # a waiting call looks at ``before_call`` this often
+
+
+class SharedAllowance(Protocol):
+    """An allowance several processes spend together: ``try_start`` counts a call (0.0) or says how long to wait."""
+
+    def try_start(self, limit: int, window_seconds: float) -> float: ...
 
 
 class RateWindow:
@@ -166,8 +177,10 @@ class Limits:
         window_seconds: float = WINDOW_SECONDS,
         call_budget: int | None = None,
         before_call: Callable[[], None] | None = None,
+        shared_app: SharedAllowance | None = None,
     ) -> None:
         self.max_concurrent_per_tenant = max_concurrent_per_tenant
+        self.shared_app = shared_app
         self.call_budget = call_budget
         self.before_call = before_call
         self.window_seconds = window_seconds
@@ -228,14 +241,29 @@ class Limits:
         except BaseException:
             window.release()
             raise
-        if check is not None:
-            try:
+        try:
+            waited += self._acquire_shared(check)
+            if check is not None:
                 check()
-            except BaseException:
-                self.app.release()
-                window.release()
-                raise
+        except BaseException:
+            self.app.release()
+            window.release()
+            raise
         return waited
+
+    def _acquire_shared(self, check: Callable[[], None] | None) -> float:
+        """Wait until the app's shared allowance counts this call (no shared allowance: at once)."""
+        shared = self.shared_app
+        if shared is None:
+            return 0.0
+        begun = self._clock()
+        while True:
+            wait = shared.try_start(self.app.per_minute, self.window_seconds)
+            if wait <= 0:
+                return self._clock() - begun
+            if check is not None:
+                check()
+            time.sleep(min(wait, CHECK_EVERY_SECONDS))
 
     def _claim(self, tenant_id: str) -> None:
         """Count a call against the run's budget for ``tenant_id`` before it waits (atomic across threads)."""

@@ -35,6 +35,7 @@ DEFAULT_API_URL = "https://api.xero.com/api.xro/2.0"
 DEFAULT_IDENTITY_URL = "https://identity.xero.com"
 XERO_AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
 MAX_CONCURRENT_PER_TENANT = 5  # Xero's per-tenant cap on concurrent calls
+APP_CALLS_PER_MINUTE = 10_000  # Xero's cap on one app's calls a minute, all organisations together
 # Reports: two financial years of monthly history (the current and the previous year, which year-on-year
 # comparisons need) unless asked for more; start_date rules the records, not the reports.
 DEFAULT_REPORT_HISTORY_MONTHS = 24
@@ -157,6 +158,30 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         description="File holding the newest rotated refresh token (written atomically, mode 0600). Default: "
         "$XDG_STATE_HOME/tap-xero/<hash of client_id>.json (~/.local/state/tap-xero/...). Keep it on "
         "persistent storage: Meltano's config file is temporary.",
+    ),
+    th.Property(
+        "token_store_url", th.StringType, secret=True,
+        description="A shared token store in PostgreSQL (postgresql://user:password@host:5432/database), for "
+        "processes on several machines that use one Xero connection; the tap creates its table "
+        "(tap_xero_token_store) and refreshes under a database lock. Wins over token_store_path. Needs "
+        "pip install 'tap-xero[postgres]'.",
+    ),
+    th.Property(
+        "token_store_key", th.StringType,
+        description="The row of the token_store_url store this connection uses. Default: a hash of client_id "
+        "(one connection per app, as the file store's default name). Give each connection of one app its own.",
+    ),
+    th.Property(
+        "app_limiter_url", th.StringType, secret=True,
+        description="A PostgreSQL database (postgresql://..., may be the token store's) where every process of "
+        "the app counts its calls, so that together they stay under app_calls_per_minute with no storm of 429s. "
+        "Without it each process keeps its own count and follows X-AppMinLimit-Remaining. Needs "
+        "pip install 'tap-xero[postgres]'.",
+    ),
+    th.Property(
+        "app_calls_per_minute", th.IntegerType, default=APP_CALLS_PER_MINUTE,
+        description="Calls a minute for the whole app, every organisation and process together (Xero allows "
+        "10,000; lower it to leave room for other software using the same Xero app).",
     ),
     th.Property(
         "page_size", th.IntegerType, default=1000,
@@ -321,11 +346,53 @@ def _tenant_ids(config: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tenant_ids))
 
 
+def app_store_name(client_id: str | None) -> str:
+    """One Xero app's name in a token store: a hash of its client id, never the id in clear."""
+    return hashlib.sha256((client_id or "").encode()).hexdigest()[:16] if client_id else "default"
+
+
 def default_token_store_path(client_id: str | None) -> str:
     """Per-user location of the token store, one file per Xero app (named by a hash of its client id)."""
     state_home = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    app = hashlib.sha256((client_id or "").encode()).hexdigest()[:16] if client_id else "default"
-    return os.path.join(state_home, "tap-xero", f"{app}.json")
+    return os.path.join(state_home, "tap-xero", f"{app_store_name(client_id)}.json")
+
+
+POSTGRES_URL_SCHEMES = ("postgresql", "postgres")
+MAX_STORE_KEY_LENGTH = 200
+
+
+def check_postgres_url(raw: object, setting: str) -> str | None:
+    """A postgresql:// URL (``token_store_url``, ``app_limiter_url``), checked for its scheme only; its text is
+    never echoed (it may hold a password)."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise ConfigError(setting, "is not a string", f"set {setting} to a postgresql:// URL")
+    url = raw.strip()
+    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    if scheme not in POSTGRES_URL_SCHEMES:
+        shown = f"a {scheme}:// URL" if scheme else "not a URL"
+        unset = {
+            "token_store_url": "unset it to keep the token store in the file token_store_path",
+            "app_limiter_url": "unset it to keep to each process's own limits",
+        }.get(setting, "unset it")
+        raise ConfigError(
+            setting, f"is {shown}; it must name a PostgreSQL database",
+            f"write it as postgresql://user:password@host:5432/database, or {unset}",
+        )
+    return url
+
+
+def _token_store_key(config: Mapping[str, Any], client_id: str | None) -> str:
+    raw = config.get("token_store_key")
+    if raw in (None, ""):
+        return app_store_name(client_id)
+    if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > MAX_STORE_KEY_LENGTH:
+        raise ConfigError(
+            "token_store_key", f"is not a name of 1 to {MAX_STORE_KEY_LENGTH} characters",
+            'name the connection, e.g. "acme-ltd"; every process of one connection must use the same key',
+        )
+    return raw.strip()
 
 
 SHARD_PATTERN = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
@@ -399,6 +466,11 @@ class XeroSettings:
     api_url: str = DEFAULT_API_URL
     identity_url: str = DEFAULT_IDENTITY_URL
     token_store_path: str = ""
+    token_store_path_given: bool = False  # token_store_path was set (not the default): ignored under token_store_url
+    token_store_url: str | None = field(default=None, repr=False)  # may carry a password
+    token_store_key: str = ""
+    app_limiter_url: str | None = field(default=None, repr=False)  # may carry a password
+    app_calls_per_minute: int = APP_CALLS_PER_MINUTE
     page_size: int = 1000
     include_archived: bool = True
     lookback_days: int = 0
@@ -465,6 +537,13 @@ class XeroSettings:
             api_url=_url_setting(config, "api_url", DEFAULT_API_URL),
             identity_url=_url_setting(config, "identity_url", DEFAULT_IDENTITY_URL),
             token_store_path=os.path.expanduser(store_path) if store_path else default_token_store_path(client_id),
+            token_store_path_given=store_path is not None,
+            token_store_url=check_postgres_url(config.get("token_store_url"), "token_store_url"),
+            app_limiter_url=check_postgres_url(config.get("app_limiter_url"), "app_limiter_url"),
+            app_calls_per_minute=_int_setting(
+                config, "app_calls_per_minute", APP_CALLS_PER_MINUTE, 1, APP_CALLS_PER_MINUTE
+            ),
+            token_store_key=_token_store_key(config, client_id),
             page_size=_int_setting(config, "page_size", 1000, 1, 1000),
             include_archived=_bool_setting(config, "include_archived", True),
             lookback_days=_int_setting(config, "lookback_days", 0, 0, 3650),

@@ -192,6 +192,7 @@ class TapXero(CompatTap):
     def xero_client(self) -> Any:  # noqa: ANN401  (tap_xero.http.XeroClient)
         with self._lazy_lock:
             if self._xero_client is None:
+                from tap_xero.app_limiter_pg import open_app_limiter
                 from tap_xero.http import XeroClient
 
                 settings = self.settings
@@ -204,6 +205,8 @@ class TapXero(CompatTap):
                     guard=self.run_guard,
                     call_budget=settings.call_budget,
                     reader_threads=MAX_READERS,
+                    app_per_minute=settings.app_calls_per_minute,
+                    shared_app=open_app_limiter(settings, self.logger),
                 )
             return self._xero_client
 

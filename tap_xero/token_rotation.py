@@ -9,8 +9,9 @@ Xero rotates the refresh token on every refresh and the old one dies 30 minutes 
   configured token when the stored one is refused; and the rotated token is **saved before it is used**
   (``save``): a store that cannot be written stops the run while the previous token still lives.
 
-The store is ``token_store.TokenStore`` (a file shared by the processes of one machine); anything with the same
-``load``/``save``/``locked``/``path`` works.
+The store is ``token_store.TokenStore`` (a file shared by the processes of one machine) or
+``token_store_pg.PostgresTokenStore`` (PostgreSQL, shared by processes on any machine); anything with the same
+``load``/``save``/``locked``/``path`` works, plus ``setting`` and ``fix`` for the messages when it fails.
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ class TokenStoreBackend(Protocol):
     """What the rotation needs of a token store."""
 
     @property
-    def path(self) -> str: ...
+    def path(self) -> str: ...  # where it is, for messages (never a password)
+
+    @property
+    def setting(self) -> str: ...  # the setting that configures it
+
+    @property
+    def fix(self) -> str: ...  # what to do when it cannot be created, read or written
 
     def load(self) -> StoredToken | None: ...
 
@@ -79,8 +86,8 @@ class RefreshTokenRotation:
             lock.__enter__()
         except OSError as exc:
             raise ConfigError(
-                "token_store_path", f"cannot create the token store {self.store.path} ({exc.strerror})",
-                "point token_store_path at a writable file on persistent storage",
+                self.store.setting, f"cannot create the token store {self.store.path} ({exc.strerror})",
+                self.store.fix,
             ) from None
         try:
             yield
@@ -125,6 +132,6 @@ class RefreshTokenRotation:
             raise AuthError(
                 f"Xero issued a new refresh token but it could not be saved to the token store {self.store.path} "
                 f"({exc.strerror or type(exc).__name__}). Stopping before using it; the previous refresh token stays "
-                "valid for 30 minutes: fix token_store_path (a writable, persistent file) and run again."
+                f"valid for 30 minutes: {self.store.fix}, and run again."
             ) from None
         self.stored, self.refresh_token = record, new_token

@@ -79,6 +79,9 @@ class StoredToken:
 class TokenStore:
     """One JSON file per Xero app. Reading a missing or damaged file gives None, never an exception."""
 
+    setting = "token_store_path"
+    fix = "fix token_store_path (a writable file on persistent storage)"
+
     def __init__(self, path: str) -> None:
         self.path = os.path.abspath(os.path.expanduser(path))
 

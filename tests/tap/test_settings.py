@@ -28,6 +28,7 @@ ALL_SETTINGS = {
     "scopes", "tenant_ids", "tenant_url", "webhook_key", "start_date", "api_url", "identity_url",
     "token_store_path", "page_size", "include_archived", "lookback_days", "request_timeout",
     "max_concurrent_requests", "fail_on_missing_scope", "webhook_queue_path", "token_refresh_margin_seconds",
+    "token_store_url", "token_store_key", "app_limiter_url", "app_calls_per_minute",
 }
 TENANT = "7f3e1b2a-9c4d-4e5f-8a6b-1c2d3e4f5a6b"
 
@@ -37,7 +38,8 @@ def test_schema_has_every_setting_each_described_and_secrets_flagged():
     assert set(properties) >= ALL_SETTINGS
     for name in ALL_SETTINGS:
         assert len(properties[name].get("description", "")) > 20, name
-    assert {"client_secret", "refresh_token", "access_token", "webhook_key"} == SECRET_SETTINGS
+    assert {"client_secret", "refresh_token", "access_token", "webhook_key", "token_store_url",
+            "app_limiter_url"} == SECRET_SETTINGS
     for name in SECRET_SETTINGS:
         assert properties[name]["writeOnly"] is True
 
