@@ -1,8 +1,10 @@
 # Shared setup for scripts/demo.sh and scripts/test.sh (source it; it defines functions and paths).
 #
 # Two virtual environments, so Meltano's pins never fight the tap's:
-#   .venv          the tap and the sandbox (sandbox/, both editable) with the tap's test extras (pytest, ...)
-#   .venv-meltano  Meltano only; Meltano then builds one venv per plugin under .meltano/ (with uv)
+#   .venv          the tap and the sandbox (sandbox/, both editable) with the tap's test, lint and postgres
+#                  extras, at the versions of constraints.txt
+#   .venv-meltano  Meltano only (constraints-meltano.txt); Meltano then builds one venv per plugin under
+#                  .meltano/ (with uv), each pinned by its pip_url in meltano.yml
 # Every step is skipped when a stamp says it already ran with the same inputs, so a second run is quick.
 
 MELTANO_VERSION="4.4.1"
@@ -79,10 +81,11 @@ ensure_venv() {
 setup_tap() {
   ensure_venv "$TAP_VENV"
   local stamp_file="$TAP_VENV/.tap-xero-setup" stamp
-  stamp="$(stamp_of "$TAP_VENV/bin/python" "$ROOT/pyproject.toml" "$ROOT/sandbox/pyproject.toml")"
+  stamp="$(stamp_of "$TAP_VENV/bin/python" "$ROOT/pyproject.toml" "$ROOT/sandbox/pyproject.toml" "$ROOT/constraints.txt")"
   if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]; then
-    say "installing tap-xero and xero-sandbox (editable) and the test tools into .venv"
-    quietly "$TAP_VENV/bin/python" -m pip install -e "$ROOT[test]" -e "$ROOT/sandbox"
+    say "installing tap-xero and xero-sandbox (editable) and the test and lint tools into .venv (constraints.txt)"
+    quietly "$TAP_VENV/bin/python" -m pip install -c "$ROOT/constraints.txt" \
+      -e "$ROOT[test,lint,postgres]" -e "$ROOT/sandbox"
     printf '%s\n' "$stamp" >"$stamp_file"
   fi
 }
@@ -90,10 +93,10 @@ setup_tap() {
 setup_meltano() {
   ensure_venv "$MELTANO_VENV"
   local stamp_file="$MELTANO_VENV/.meltano-setup" stamp
-  stamp="$(stamp_of "$MELTANO_VENV/bin/python" "meltano==$MELTANO_VERSION")"
+  stamp="$(stamp_of "$MELTANO_VENV/bin/python" "meltano==$MELTANO_VERSION" "$ROOT/constraints-meltano.txt")"
   if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]; then
-    say "installing meltano $MELTANO_VERSION into .venv-meltano"
-    quietly "$MELTANO_VENV/bin/python" -m pip install "meltano==$MELTANO_VERSION"
+    say "installing meltano $MELTANO_VERSION into .venv-meltano (constraints-meltano.txt)"
+    quietly "$MELTANO_VENV/bin/python" -m pip install -c "$ROOT/constraints-meltano.txt" "meltano==$MELTANO_VERSION"
     printf '%s\n' "$stamp" >"$stamp_file"
   fi
   # Plugins: reinstall when meltano.yml (pip_urls) or the tap's dependencies change.

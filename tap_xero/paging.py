@@ -87,36 +87,40 @@ class RecordsBudget:
         self.held = 0
         self.peak = 0
         self.overdrawn = 0
-        self._changed = threading.Condition()
-        self._queue: collections.deque[object] = collections.deque()  # reads waiting for room, in order
+        self._lock = threading.Lock()
+        self._queue: collections.deque[threading.Condition] = collections.deque()  # reads waiting, in order
 
     def claim(self, n: int, *, wait: bool) -> Claim | None:
         n = max(1, min(n, self.limit))
-        with self._changed:
+        with self._lock:
             if self._queue or self.held + n > self.limit:
                 if not wait:
                     return None
-                ticket = object()
-                self._queue.append(ticket)
+                turn = threading.Condition(self._lock)  # woken alone: when it is first in line and room appears
+                self._queue.append(turn)
                 deadline = time.monotonic() + self.patience
                 try:
-                    while self._queue[0] is not ticket or self.held + n > self.limit:
+                    while self._queue[0] is not turn or self.held + n > self.limit:
                         left = deadline - time.monotonic()
                         if left <= 0:
                             self.overdrawn += 1
                             break
-                        self._changed.wait(left)
+                        turn.wait(left)
                 finally:
-                    self._queue.remove(ticket)
-                    self._changed.notify_all()  # the next in line may fit too
+                    self._queue.remove(turn)
+                    if self._queue:
+                        self._queue[0].notify()  # the next in line may fit too
             self.held += n
             self.peak = max(self.peak, self.held)
         return Claim(self, n)
 
     def give_back(self, n: int) -> None:
-        with self._changed:
+        with self._lock:
             self.held -= n
-            self._changed.notify_all()
+            if self._queue:
+                self._queue[0].notify()
+
+
 RECORDS_AHEAD = 2000  # records one query's look-ahead may hold (in flight or waiting), besides the page in use
 
 

@@ -115,7 +115,7 @@ class TenantFanIn:
     def _put(self, item: tuple[str, object]) -> bool:
         while not self._stopped.is_set():
             try:
-                self._queue.put(item, timeout=0.1)
+                self._queue.put(item, timeout=1.0)  # a full queue: wake once a second to see a stop
                 return True
             except queue.Full:
                 continue
