@@ -38,6 +38,8 @@ from singer_sdk.singerlib.encoding.simple import (
 
 FLUSH_BYTES = 1 << 16  # records are written to stdout in chunks of about this size
 _NEWLINE = b"\n"
+_STATE_PREFIX = b'{"type":"STATE","value":'
+_STATE_SUFFIX = b"}\n"
 
 
 def record_message(stream: str, record: dict, version: int | None, time_extracted: datetime) -> dict:
@@ -104,6 +106,15 @@ class XeroWriter(MsgSpecWriter):
         pending += _NEWLINE
         if message.__class__ is not RecordMessage or len(pending) >= FLUSH_BYTES:
             self.flush()
+
+    def write_encoded_state(self, value: bytes) -> None:
+        """A STATE message whose value is already encoded (sdk_compat.EncodedStateWriter): the same bytes as
+        ``write_message(StateMessage(value=...))`` writes, without encoding the state again."""
+        pending = self._pending
+        pending += _STATE_PREFIX
+        pending += value
+        pending += _STATE_SUFFIX
+        self.flush()
 
     def flush(self) -> None:
         """Write what is buffered to stdout, all of it."""

@@ -10,6 +10,7 @@ import contextlib
 import importlib.metadata
 import json
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,9 @@ from singer_sdk import typing as th
 from singer_sdk.helpers._state import StateWriter
 
 from tap_xero.output import XeroWriter
-from tap_xero.sdk_compat import CompatStream, CompatTap, read_json_file
+from singer_sdk.singerlib import StateMessage
+
+from tap_xero.sdk_compat import STATE_TIME_SHARE, CompatStream, CompatTap, EncodedStateWriter, read_json_file
 from tests.capture import CapturedStdout
 
 VERIFIED_SDK = "0.54."  # sdk_compat.py was checked against this series; pyproject pins singer-sdk <0.55
@@ -138,6 +141,60 @@ def test_the_sdks_state_writer_skips_an_unchanged_state_so_the_final_one_goes_ar
     writer.write_state({"bookmarks": {}})
     writer.write_state({"bookmarks": {}})
     assert len(written) == 1  # hence TapXero.run_sync writes its last STATE itself
+
+
+def test_the_taps_state_writer_is_the_one_the_sdk_writes_through_and_dedupes_on_the_encoded_state() -> None:
+    tap = Small(config={})
+    assert isinstance(tap.state_writer, EncodedStateWriter) and tap._state_writer is tap.state_writer
+    stream = tap.streams["numbers"]
+
+    def write() -> None:
+        stream.get_context_state(None)["mark"] = 1
+        stream.write_state_now()  # through the SDK's Stream._write_state_message
+        tap.state_writer._next_due = 0.0
+        stream.write_state_now()  # unchanged: nothing
+        stream.get_context_state(None)["mark"] = 2
+        tap.state_writer._next_due = 0.0
+        stream.write_state_now()
+        stream.get_context_state(None)["mark"] = 3
+        tap.state_writer._next_due = time.monotonic() + 60
+        stream.write_state_now()  # not due: left for the next due one (or the end of the stream)
+
+    out = messages(write)
+    assert [m["value"]["bookmarks"]["numbers"]["mark"] for m in out if m["type"] == "STATE"] == [1, 2]
+    assert not stream.state_manager.is_flushed  # mark 3 is still to be written
+
+
+def test_states_at_safe_points_take_a_bounded_share_of_the_time() -> None:
+    writer = EncodedStateWriter(XeroWriter())
+    big = {"bookmarks": {f"s{n}": {"partitions": [{"context": {"tenant_id": f"t{t}"}, "replication_key_value": t}
+                                                  for t in range(400)]} for n in range(40)}}
+    out = CapturedStdout()
+    with contextlib.redirect_stdout(out):
+        started = time.monotonic()
+        writer.write_state(big)
+        took = time.monotonic() - started
+    assert not writer.due()
+    time.sleep(took / STATE_TIME_SHARE + 0.01)
+    assert writer.due()
+
+
+def test_encoded_states_are_the_bytes_the_sdks_writer_writes_and_other_writers_get_a_copy() -> None:
+    state = {"bookmarks": {"s": {"partitions": [{"context": {"tenant_id": "t"}, "replication_key_value": 5}]}}}
+    ours = XeroWriter()
+    out = CapturedStdout()
+    with contextlib.redirect_stdout(out):
+        EncodedStateWriter(ours).write_state(state)
+    assert out.getvalue().encode() == bytes(ours.serialize_message(StateMessage(value=state)))
+    kept = []
+
+    class Keeping:
+        def write_message(self, message) -> None:
+            kept.append(message)
+
+    EncodedStateWriter(Keeping()).write_state(state)
+    state["bookmarks"]["s"]["partitions"][0]["replication_key_value"] = 6
+    assert kept[0].value["bookmarks"]["s"]["partitions"][0]["replication_key_value"] == 5
 
 
 def test_the_final_members_are_still_final_and_still_run_through_the_tap() -> None:
