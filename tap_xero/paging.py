@@ -285,9 +285,10 @@ def _numbered_pages(
         return page_from_body(number, fetch_body(params), envelope_key)
 
     first = claimed_fetch(lambda: fetch_page(1), budget, per_page)
-    yield first
+    # Read before the page is handed over: the reader takes its records away (sync/collection.py).
     page_count, number = first.page_count, first.number
     last_full = len(first.records) >= per_page
+    yield first
     del first  # what is written is given back to the budget; hold nothing here
     if page_count is None:
         # No pagination element: one page after another until a short one.

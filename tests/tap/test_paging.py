@@ -127,6 +127,26 @@ def test_without_pagination_pages_until_a_short_one(pool):
     assert [c["page"] for c in calls] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("paging", [Paging.PAGE, Paging.OFFSET, Paging.PAGE_SIZE])
+def test_a_reader_that_takes_each_pages_records_away_still_gets_every_page(pool, paging):
+    """sync/collection.py empties each page it is handed (its records live on in what it writes): whether there
+    is a next page must be known before a page is handed over (Quotes, LinkedTransactions, Journals)."""
+    if paging is Paging.OFFSET:
+        journals = [{"JournalNumber": n} for n in range(1, 251)]
+
+        def fetch_body(extra):
+            return {"Things": [j for j in journals if j["JournalNumber"] > extra["offset"]][:100]}
+        expected = 250
+    else:
+        fetch_body, _ = paged_source(250, 100, with_pagination=paging is Paging.PAGE_SIZE)
+        expected = 250
+    seen = 0
+    for page in iter_pages(fetch_body, paging, "Things", page_size=100, executor=pool, max_ahead=5):
+        seen += len(page.records)
+        page.records = []  # what CollectionRead._prepared does
+    assert seen == expected
+
+
 def test_exact_multiple_without_pagination_ends_on_an_empty_page(pool):
     fetch_body, calls = paged_source(200, 100, with_pagination=False)
     pages = list(iter_pages(fetch_body, Paging.PAGE, "Things", page_size=1000, executor=pool, max_ahead=5))
