@@ -60,6 +60,7 @@ ENDPOINT_STREAMS: dict[str, endpoints.Endpoint] = {
     "invoice_reminders": endpoints.INVOICE_REMINDERS,
     "items": endpoints.ITEMS,
     "journals": endpoints.JOURNALS_ENDPOINT,
+    "cash_journals": endpoints.CASH_JOURNALS_ENDPOINT,
     "linked_transactions": endpoints.LINKED_TRANSACTIONS,
     "manual_journals": endpoints.MANUAL_JOURNALS,
     "organisations": endpoints.ORGANISATION,
@@ -82,6 +83,7 @@ CHILD_STREAMS: dict[str, tuple[str, str, str]] = {
     "credit_note_line_items": ("credit_notes", "LineItems", "LineItem"),
     "bank_transaction_line_items": ("bank_transactions", "LineItems", "LineItem"),
     "journal_lines": ("journals", "JournalLines", "JournalLine"),
+    "cash_journal_lines": ("cash_journals", "JournalLines", "JournalLine"),
     "manual_journal_lines": ("manual_journals", "JournalLines", "ManualJournalLine"),
 }
 

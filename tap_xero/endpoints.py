@@ -16,6 +16,7 @@ schemas) and ``../shared/XERO_FACTS.md`` (paging, If-Modified-Since, scopes).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 
@@ -87,6 +88,7 @@ class Endpoint:
     include_deleted: bool = False  # BankTransfers (July 2026)
     retired: bool = False  # ExpenseClaims/Receipts: 401/404/410 for most organisations
     webhook_category: str | None = None  # eventCategory of Xero webhooks for this resource
+    fixed_params: tuple[tuple[str, str], ...] = ()  # sent on every call: a variant of another endpoint's path
 
     @property
     def fixed_page_size(self) -> int | None:
@@ -148,6 +150,9 @@ JOURNALS_ENDPOINT = Endpoint(
     "Journals", "Journals", "Journal", "JournalID", "CreatedDateUTC",
     paging=Paging.OFFSET, if_modified_since=True, scopes=JOURNALS, order=False,
 )
+# The cash-basis journals (the journals of payments): the Journals endpoint with paymentsOnly=true, gated
+# like it. A variant of JOURNALS_ENDPOINT (same path and envelope), so it is not in ENDPOINTS / BY_PATH.
+CASH_JOURNALS_ENDPOINT = dataclasses.replace(JOURNALS_ENDPOINT, fixed_params=(("paymentsOnly", "true"),))
 LINKED_TRANSACTIONS = Endpoint(
     "LinkedTransactions", "LinkedTransactions", "LinkedTransaction", "LinkedTransactionID", "UpdatedDateUTC",
     paging=Paging.PAGE, scopes=TRANSACTIONS_INVOICES, order=False,

@@ -18,7 +18,7 @@ engine (``core/queries.py``), the mutation engine (``core/mutations.py``) and th
 
 ``counts()`` is what the store holds, every collection of every tenant; what the API serves (no
 classic expenses where they are retired, no Journals below the Advanced tier) is the app's
-``served_counts`` (``/_sandbox/counts``).
+``served_counts`` (``/_sandbox/counts``), with what ``derived_counts`` says beside them (the cash-basis journals).
 
 Errors: an unknown tenant or collection raises ``KeyError``; a bad query or a mutation Xero
 would refuse raises ``ValueError`` (the server answers 400 ValidationException); ``update``,
@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from tap_xero.endpoints import CASH_JOURNALS_ENDPOINT, Endpoint
 from xero_sandbox.core import lock_dates as locks
 from xero_sandbox.core.generation import ms_date
 from xero_sandbox.core.mutations import Mutations
@@ -88,6 +89,14 @@ class Store:
         """Records per tenant and envelope key: everything the store holds."""
         with self._lock:
             return {tenant_id: {key: book.count(key) for key in book.org.collections}
+                    for tenant_id, book in self._books.items()}
+
+    def derived_counts(self) -> dict[str, dict[str, tuple[Endpoint, int]]]:
+        """Per tenant, what a variant of an endpoint serves, named after the streams that read it, with the
+        endpoint that serves it: the cash-basis journals (``Journals?paymentsOnly=true``) and their lines."""
+        with self._lock:
+            return {tenant_id: {key: (CASH_JOURNALS_ENDPOINT, n)
+                                for key, n in journals.cash_journal_counts(book).items()}
                     for tenant_id, book in self._books.items()}
 
     def get(self, tenant_id: str, envelope_key: str, record_id: str) -> dict | None:

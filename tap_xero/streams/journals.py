@@ -1,4 +1,4 @@
-"""The general ledger: journals (read-only, numbered) and manual journals, with their lines."""
+"""The general ledger: journals (read-only, numbered), the cash-basis journals and manual journals, with lines."""
 
 from __future__ import annotations
 
@@ -23,6 +23,23 @@ class JournalsStream(XeroStream):
     child_tables = (JournalLinesStream,)
 
 
+class CashJournalLinesStream(XeroChildStream):
+    name = "cash_journal_lines"
+    parent_id_field = "JournalID"
+    lines_field = "JournalLines"
+    primary_keys = ("tenant_id", "JournalID", "line_number")
+
+
+class CashJournalsStream(XeroStream):
+    """The cash-basis journals (``paymentsOnly=true``): read like journals, with a bookmark of their own."""
+
+    name = "cash_journals"
+    endpoint = endpoints.CASH_JOURNALS_ENDPOINT
+    primary_keys = ("tenant_id", "JournalID")
+    replication_key = "JournalNumber"
+    child_tables = (CashJournalLinesStream,)
+
+
 class ManualJournalLinesStream(XeroChildStream):
     name = "manual_journal_lines"
     parent_id_field = "ManualJournalID"
@@ -40,4 +57,7 @@ class ManualJournalsStream(XeroStream):
     child_tables = (ManualJournalLinesStream,)
 
 
-STREAMS = (JournalsStream, JournalLinesStream, ManualJournalsStream, ManualJournalLinesStream)
+STREAMS = (
+    JournalsStream, JournalLinesStream, CashJournalsStream, CashJournalLinesStream,
+    ManualJournalsStream, ManualJournalLinesStream,
+)

@@ -9,7 +9,8 @@ settings. This module combines them (pure, no HTTP):
 - ``order=<replication key> ASC`` where the endpoint accepts ``order`` (never ManualJournals, whose paging
   breaks with it): a *sorted* read, bookmarked after every page; Journals are sorted too, paged by
   ``offset`` = the bookmark (a JournalNumber);
-- ``includeArchived``, ``unitdp=4``, ``includeDeleted`` where accepted; ``pageSize`` = ``page_size``.
+- ``includeArchived``, ``unitdp=4``, ``includeDeleted`` where accepted; ``pageSize`` = ``page_size``;
+- the endpoint's ``fixed_params`` (``paymentsOnly=true`` for the cash journals) on every call.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ class CollectionQuery:
             params["unitdp"] = 4
         if endpoint.include_deleted:
             params["includeDeleted"] = "true"
+        params.update(endpoint.fixed_params)
         return params
 
     def start(self, bookmark: object) -> dt.datetime | None:

@@ -51,6 +51,8 @@ EXPECTED = {
     "credit_note_line_items": (("CreditNoteID", "line_number"), None),
     "bank_transaction_line_items": (("BankTransactionID", "line_number"), None),
     "journal_lines": (("JournalID", "line_number"), None),
+    "cash_journals": (("JournalID",), "JournalNumber"),
+    "cash_journal_lines": (("JournalID", "line_number"), None),
     "manual_journal_lines": (("ManualJournalID", "line_number"), None),
     **{
         name: (("report_name", "period_start", "section", "line_key", "tracking_option"), None)
@@ -66,6 +68,7 @@ CHILDREN = {
     "credit_notes": "credit_note_line_items",
     "bank_transactions": "bank_transaction_line_items",
     "journals": "journal_lines",
+    "cash_journals": "cash_journal_lines",
     "manual_journals": "manual_journal_lines",
 }
 
@@ -88,7 +91,8 @@ def test_every_stream_is_declared_once_and_employees_is_not() -> None:
     assert set(names) == set(EXPECTED)
     assert "employees" not in names
     declared_endpoints = {getattr(cls, "endpoint", None) for cls in STREAM_CLASSES} - {None}
-    assert declared_endpoints == set(endpoints.ENDPOINTS)  # one stream per Accounting collection endpoint
+    # one stream per Accounting collection endpoint, and one per variant of one (the cash-basis journals)
+    assert declared_endpoints == {*endpoints.ENDPOINTS, endpoints.CASH_JOURNALS_ENDPOINT}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

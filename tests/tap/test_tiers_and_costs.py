@@ -99,6 +99,36 @@ def test_below_advanced_journals_end_with_one_warning_the_run_goes_on_and_is_not
     assert gating.STATE_KEY not in partition(last_state(messages), "journals", tenant)
 
 
+def test_cash_journals_are_gated_like_journals_with_a_memory_of_their_own(sb: Sandbox, caplog) -> None:
+    sb.set_tier("plus")
+    tenant = sb.tenant_ids[0]
+    streams = {"cash_journals", "cash_journal_lines", "invoices"}
+    messages, error, calls, _ = run(sb, streams)
+    assert error is None and rows(messages, "invoices")
+    assert not rows(messages, "cash_journals") and not rows(messages, "cash_journal_lines")
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelname == "WARNING" and "'cash_journals'" in r.getMessage()]
+    assert len(warnings) == 1 and "Advanced" in warnings[0]
+    assert calls["Journals"] == 1
+    state = last_state(messages)
+    assert partition(state, "cash_journals", tenant)[gating.STATE_KEY]["reason"] == "AuthorizationUnsuccessful"
+    assert "journals" not in state["bookmarks"]  # its own memory: the accrual journals were never asked
+    messages, error, calls, _ = run(sb, streams, state=state)
+    assert error is None and "Journals" not in calls  # remembered: no call for a day
+    sb.set_tier("advanced")
+    messages, error, calls, _ = run(sb, streams | {"journals"}, state=last_state(messages))
+    assert error is None and calls["Journals"] >= 2 and rows(messages, "journals")  # journals: asked, not gated
+    assert not rows(messages, "cash_journals")  # still remembered as refused, until its daily probe
+
+
+def test_without_the_journals_scope_cash_journals_are_left_out_with_a_warning(sb: Sandbox, caplog) -> None:
+    messages, error, calls, _ = run(sb, {"cash_journals", "invoices"}, scopes="accounting.transactions.read")
+    assert error is None and rows(messages, "invoices") and not rows(messages, "cash_journals")
+    assert "Journals" not in calls
+    assert any("'cash_journals'" in r.getMessage() and "accounting.journals.read" in r.getMessage()
+               for r in caplog.records if r.levelname == "WARNING")
+
+
 def test_with_fail_on_missing_scope_a_gated_endpoint_is_an_error_after_a_state(sb: Sandbox) -> None:
     sb.set_tier("starter")
     messages, error, _, _ = run(sb, {"journals", "invoices"}, fail_on_missing_scope=True)

@@ -72,8 +72,12 @@ class SandboxApp:
 
     def served_counts(self) -> dict[str, dict[str, int]]:
         """The store's counts of what the API serves: ``GET /_sandbox/counts``."""
-        return {tenant_id: {key: n for key, n in per_tenant.items() if self.serves(tenant_id, BY_ENVELOPE[key])}
-                for tenant_id, per_tenant in self.store.counts().items()}
+        counts = {tenant_id: {key: n for key, n in per_tenant.items() if self.serves(tenant_id, BY_ENVELOPE[key])}
+                  for tenant_id, per_tenant in self.store.counts().items()}
+        for tenant_id, derived in self.store.derived_counts().items():  # e.g. CashJournals: Journals?paymentsOnly
+            counts[tenant_id].update({key: n for key, (endpoint, n) in derived.items()
+                                      if self.serves(tenant_id, endpoint)})
+        return counts
 
     # -- entry point -------------------------------------------------------------------------------
 

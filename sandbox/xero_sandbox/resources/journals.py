@@ -268,6 +268,16 @@ def count_journals(book) -> int:
     return book.org.collections["Journals"].count + book.created["Journals"] + len(book.journals)
 
 
+def cash_journal_counts(book) -> dict[str, int]:
+    """What ``Journals?paymentsOnly=true`` serves (the cash-basis journals: every journal of a payment), and
+    their lines: ``CashJournals`` and ``CashJournalLines`` in ``/_sandbox/counts``."""
+    org = book.org
+    generated = sum(1 for code in org.journal_kind if code // 2 == J_PAYMENT)  # a payment journal has 2 lines
+    appended = [entry for entry in book.journals if entry["SourceType"] in PAYMENT_SOURCE_TYPES]
+    return {"CashJournals": generated + len(appended),
+            "CashJournalLines": 2 * generated + sum(len(entry["JournalLines"]) for entry in appended)}
+
+
 def list_journals(book, query) -> Page:
     """One Journals call: JournalNumber > offset, 100 at most, generated ones then appended ones."""
     org = book.org
