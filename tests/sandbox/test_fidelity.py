@@ -166,8 +166,12 @@ REPORT_CASES = [(report.path, {}) for report in REPORTS] + [
     ("Reports/ProfitAndLoss", {"fromDate": "2025-01-01", "toDate": "2025-01-31", "periods": 11, "timeframe": "MONTH"}),
     ("Reports/ProfitAndLoss", {"fromDate": "2025-01-01", "toDate": "2025-03-31", "periods": 3, "timeframe": "QUARTER",
                                "standardLayout": "true", "paymentsOnly": "false"}),
-    ("Reports/ProfitAndLoss", {"fromDate": "2025-01-01", "toDate": "2025-12-31", "periods": 1, "timeframe": "YEAR",
-                               "trackingCategoryID": "00000000-0000-0000-0000-000000000000"}),
+    ("Reports/ProfitAndLoss", {"fromDate": "2025-01-01", "toDate": "2025-12-31", "periods": 1, "timeframe": "YEAR"}),
+    ("Reports/ProfitAndLoss", {"fromDate": "2025-01-01", "toDate": "2025-01-31", "trackingCategoryID": "<Region>"}),
+    ("Reports/ProfitAndLoss", {"fromDate": "2025-01-01", "toDate": "2025-01-31", "trackingCategoryID": "<Region>",
+                               "trackingOptionID": "<North>"}),
+    ("Reports/ProfitAndLoss", {"fromDate": "2025-01-01", "toDate": "2025-01-31", "trackingCategoryID": "<Department>",
+                               "trackingCategoryID2": "<Region>"}),
     ("Reports/BalanceSheet", {"date": "2025-04-30", "periods": 3, "timeframe": "MONTH"}),
     ("Reports/BalanceSheet", {"date": "2025-06-30", "periods": 4, "timeframe": "QUARTER", "paymentsOnly": "true"}),
     ("Reports/BudgetSummary", {"date": "2024-11-14", "periods": 4, "timeframe": 3}),
@@ -180,7 +184,11 @@ REPORT_CASES = [(report.path, {}) for report in REPORTS] + [
 
 @pytest.mark.parametrize(("path", "params"), REPORT_CASES, ids=lambda value: str(value))
 def test_report_responses_match_the_spec(sandbox, xero_session, path, params):
-    answer = xero_session(sandbox).api(path, params=params)
+    ids = {}  # "<Name>": the first tenant's tracking category or option of that name
+    for category in sandbox.store.organisation(sandbox.tenant_ids[0]).tracking_categories:
+        ids[f"<{category['Name']}>"] = category["TrackingCategoryID"]
+        ids.update({f"<{option['Name']}>": option["TrackingOptionID"] for option in category["Options"]})
+    answer = xero_session(sandbox).api(path, params={key: ids.get(value, value) for key, value in params.items()})
     assert answer.status_code == 200, answer.text[:300]
     body = answer.json()
     assert_faithful(body, "ReportWithRows")

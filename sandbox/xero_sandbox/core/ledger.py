@@ -5,8 +5,9 @@ Contract:
 - a ``Posting`` is one journal line: signed cents (debit positive), its tax part, its tax type
   and an optional tracking reference; ``document_postings`` turns a document's lines into a
   balanced entry against one counter account (AR, AP or a bank), ``reversed_postings`` undoes one;
-- ``Ledger`` holds, per account and per day, the signed cents posted (``daily``) and the debits
-  alone (``debited``: what the bank summary calls cash received). The generator and every
+- ``Ledger`` holds, per account and per day, the signed cents posted (``daily``), the debits
+  alone (``debited``: what the bank summary calls cash received) and, per tracking option, what
+  lines tracked to it posted (``tracked``: the profit and loss by tracking category). The generator and every
   mutation add each journal's postings to it, so a report summed from it equals the sum of the
   journal lines (docs/sandbox-data.md, Accounting model);
 - the journal source kinds (``J_*``) number what a generated journal posts for, in the compact
@@ -67,6 +68,8 @@ class Ledger:
         # account code -> day -> signed cents: what the reports sum.
         self.daily: dict[str, dict[int, int]] = {code: {} for code in accounts}
         self.debits: dict[str, dict[int, int]] = {}
+        # tracking option id -> account code -> day -> signed cents, of the lines tracked to that option.
+        self.tracked: dict[str, dict[str, dict[int, int]]] = {}
 
     def open_account(self, code: str) -> None:
         self.daily.setdefault(code, {})
@@ -85,11 +88,19 @@ class Ledger:
                 if per_day is None:
                     per_day = debits[account] = {}
                 per_day[day] = per_day.get(day, 0) + net
+            if posting[4] is not None and posting[4][1]:
+                per_day = self.tracked.setdefault(posting[4][1], {}).setdefault(account, {})
+                per_day[day] = per_day.get(day, 0) + net
 
     def balance(self, account: str, until_day: int | None = None, from_day: int | None = None) -> int:
         """Signed cents posted to ``account`` on days in [from_day, until_day]."""
         return sum(amount for day, amount in self.daily.get(account, {}).items()
                    if (until_day is None or day <= until_day) and (from_day is None or day >= from_day))
+
+    def tracked_balance(self, account: str, option_id: str, from_day: int, until_day: int) -> int:
+        """Signed cents posted to ``account`` by lines tracked to ``option_id``, on days in [from_day, until_day]."""
+        per_day = self.tracked.get(option_id, {}).get(account, {})
+        return sum(v for d, v in per_day.items() if from_day <= d <= until_day)
 
     def debited(self, account: str, from_day: int, until_day: int) -> int:
         """Cents debited to ``account`` on days in [from_day, until_day]."""

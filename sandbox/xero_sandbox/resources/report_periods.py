@@ -7,7 +7,8 @@ Contract:
   the parameter (the server answers 400 ValidationException). Empty values count as absent.
   ``date`` (YYYY-MM-DD), ``periods`` (an integer 1..12), ``timeframe_months`` (MONTH | QUARTER |
   YEAR, any case: 1, 3 or 12 months), ``budget_timeframe`` (the BudgetSummary's integer 1 | 3 |
-  12) and ``flag`` (true | false, for standardLayout and paymentsOnly) each read one parameter.
+  12), ``flag`` (true | false, for standardLayout and paymentsOnly) and ``text`` (as given, e.g.
+  trackingCategoryID) each read one parameter.
 - ``shift_months(day, months)``: the same day ``months`` calendar months away, month-end aware:
   the last day of a month maps to the last day of the target month (30 Apr -> 31 Mar -> 28/29 Feb,
   as in the spec's BalanceSheet example), any other day is kept, or clamped to the target
@@ -96,6 +97,11 @@ class ReportQuery:
         if months not in BUDGET_TIMEFRAMES:
             raise ValueError(f"timeframe must be 1, 3 or 12 (months), not '{value}'")
         return months
+
+    def text(self, name: str) -> str | None:
+        """A parameter as given (None when absent), e.g. ``trackingCategoryID``."""
+        value = self._get(name)
+        return None if value is None else value.strip()
 
     def flag(self, name: str) -> bool:
         """A boolean parameter (false when absent); anything but true/false is refused."""

@@ -22,7 +22,15 @@ for a malformed value, unknown ones ignored). Multi-column layouts (docs/sandbox
 A column of a multi-column answer equals the single-column answer for its range: the same
 header title and, row for row, the same values (a row the single answer leaves out because it
 is zero there shows "0.00"). ``paymentsOnly`` and ``standardLayout`` are accepted and change
-nothing (accrual figures, one layout); tracking parameters are accepted and ignored.
+nothing (accrual figures, one layout).
+
+- ProfitAndLoss ``trackingCategoryID``: one column per option of that category (archived ones too),
+  then Unassigned (lines tracked to none of its options) and Total (the plain report's figure), over
+  [fromDate, toDate]; with ``trackingOptionID`` that option's column alone. The spec documents no
+  layout for tracking columns across several periods, so with a tracking category ``periods`` and
+  ``timeframe`` are read (validated) and ignored: an assumption, docs/sandbox.md. The second pair
+  (``trackingCategoryID2``/``trackingOptionID2``) and the BalanceSheet's tracking options are accepted
+  and ignored.
 """
 
 from __future__ import annotations
@@ -194,18 +202,24 @@ def _range_title(start: date, end: date) -> str:
 
 
 def profit_and_loss(org: TenantData, params: dict[str, str], today: date, updated: str) -> dict:
+    """Columns: [fromDate, toDate] and ``periods`` earlier ranges; or, with ``trackingCategoryID``, the
+    range split by that category's options (``_tracking_columns``)."""
     query = ReportQuery(params)
     start, end = _date_range(query, today)
     comparisons, step = query.periods(default=0), query.timeframe_months()
     query.flag("standardLayout"), query.flag("paymentsOnly")
-    ranges = [(shift_months(start, -i * step), shift_months(end, -i * step)) for i in range(comparisons + 1)]
-    days = [(s.toordinal(), e.toordinal()) for s, e in ranges]
-    width = len(days)
-    rows: list[dict] = [_header("", (_range_title(s, e) for s, e in ranges))]
+    category_id = query.text("trackingCategoryID")
+    if category_id is not None:
+        columns = _tracking_columns(org, category_id, query.text("trackingOptionID"), start, end)
+    else:
+        ranges = [(shift_months(start, -i * step), shift_months(end, -i * step)) for i in range(comparisons + 1)]
+        columns = [(_range_title(s, e), _movement(org, s.toordinal(), e.toordinal())) for s, e in ranges]
+    width = len(columns)
+    rows: list[dict] = [_header("", (title for title, _ in columns))]
 
     def section(title: str, types: tuple[str, ...], sign: int, total_title: str) -> list[int]:
         def values_of(account: dict) -> list[int]:
-            return [sign * org.ledger.balance(account["Code"], until_day=e, from_day=s) for s, e in days]
+            return [sign * value_of(account["Code"]) for _, value_of in columns]
         built, totals = _account_section(title, _accounts(org, types=types), values_of, width, total_title)
         rows.append(built)
         return totals
@@ -219,6 +233,37 @@ def profit_and_loss(org: TenantData, params: dict[str, str], today: date, update
     net = [g + o - x for g, o, x in zip(gross, other, expenses, strict=True)]
     rows.append({"RowType": "Section", "Title": "", "Rows": [_row("Net Profit", net)]})
     return _report(org, "ProfitAndLoss", f"For the period {_long(start)} to {_long(end)}", end, updated, rows)
+
+
+def _movement(org: TenantData, s: int, e: int) -> Callable[[str], int]:
+    return lambda code: org.ledger.balance(code, until_day=e, from_day=s)
+
+
+def _tracking_columns(org: TenantData, category_id: str, option_id: str | None, start: date, end: date
+                      ) -> list[tuple[str, Callable[[str], int]]]:
+    """The ProfitAndLoss columns of one tracking category over [start, end]: each of its options, then
+    Unassigned (the lines tracked to none of them) and Total (the plain report's figure); with
+    ``trackingOptionID``, that option alone. ``ValueError`` for an unknown category or option."""
+    category = next((c for c in org.tracking_categories if c["TrackingCategoryID"] == category_id), None)
+    if category is None:
+        raise ValueError(f"TrackingCategory '{category_id}' was not found")
+    s, e = start.toordinal(), end.toordinal()
+    total = _movement(org, s, e)
+
+    def tracked(option: dict) -> Callable[[str], int]:
+        return lambda code: org.ledger.tracked_balance(code, option["TrackingOptionID"], s, e)
+
+    options = [(o["Name"], tracked(o)) for o in category["Options"]
+               if option_id is None or o["TrackingOptionID"] == option_id]
+    if option_id is not None:
+        if not options:
+            raise ValueError(f"TrackingOption '{option_id}' was not found in category '{category['Name']}'")
+        return options
+
+    def unassigned(code: str) -> int:
+        return total(code) - sum(value_of(code) for _, value_of in options)
+
+    return [*options, ("Unassigned", unassigned), ("Total", total)]
 
 
 def net_profit(org: TenantData, start: int | None, end: int) -> int:
