@@ -94,6 +94,9 @@ def report_stream_name(report: endpoints.Report) -> str:
 
 
 REPORT_STREAMS: dict[str, endpoints.Report] = {report_stream_name(r): r for r in endpoints.REPORTS}
+TRACKING_REPORT_STREAMS: dict[str, endpoints.Report] = {
+    "report_profit_and_loss_by_tracking": endpoints.PROFIT_AND_LOSS_BY_TRACKING,
+}
 
 TENANT_ID = {"type": "string", "description": "The Xero tenant (organisation) the record comes from. Added by the tap."}
 LINE_NUMBER = {
@@ -170,6 +173,17 @@ REPORT_ROW_SCHEMA: dict = {
         },
     },
     "additionalProperties": True,
+}
+
+
+# The rows of a report split by tracking category (tap_xero/reports.py, flatten_by_tracking) also say which.
+TRACKING_ROW_FIELDS: dict = {
+    "tracking_category_id": {
+        "type": "string",
+        "description": "TrackingCategoryID of the category the report is split by (tracking_option is one of its "
+        "options, or 'Unassigned' for the lines tracked to none of them).",
+    },
+    "tracking_category": _text("Name of the tracking category, when the report was read."),
 }
 
 
@@ -368,6 +382,9 @@ def build_stream_schemas(spec: dict) -> dict[str, dict]:
         )
     for stream in REPORT_STREAMS:
         schemas[stream] = copy.deepcopy(REPORT_ROW_SCHEMA)
+    for stream in TRACKING_REPORT_STREAMS:
+        schemas[stream] = copy.deepcopy(REPORT_ROW_SCHEMA)
+        schemas[stream]["properties"].update(TRACKING_ROW_FIELDS)
     return schemas
 
 

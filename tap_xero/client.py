@@ -17,7 +17,8 @@ re-read in full each run). The tap lists child classes among its streams (the SD
 ``parent_stream_type``, set here from ``child_tables``).
 
 ``XeroReportStream`` subclass attributes: ``name``, ``primary_keys``, ``report`` (an ``endpoints.Report``):
-one row per report line per calendar month over ``report_history_months`` (sync/report_reader.py).
+one row per report line per calendar month over ``report_history_months`` (sync/report_reader.py; a report
+``by_tracking``, one row per line, month and tracking option: sync/report_tracking.py).
 
 How one tenant of one stream is read (every stream is partitioned by tenant; state is per tenant)
 -------------------------------------------------------------------------------------------------
@@ -61,6 +62,7 @@ from tap_xero.sync.fan_in import MAX_READERS, RECORDS_BUDGET, Delivery, TenantRe
 from tap_xero.sync.query import CollectionQuery
 from tap_xero.sync.read_state import ReadState
 from tap_xero.sync.report_reader import ReportReader
+from tap_xero.sync.report_tracking import TrackingReportReader
 from tap_xero.sync.run_facts import JOURNALS_STREAM
 from tap_xero.sync.tenant_sync import TenantWriter
 from tap_xero.webhooks import targeted
@@ -392,7 +394,8 @@ class XeroReportStream(XeroStream):
             isinstance(journals, XeroStream) and not journals.refused_for(tenant_id)
             and not missing_scopes(stream_scopes(journals), granted)
         )
-        return ReportReader(
+        reader = TrackingReportReader if self.report.by_tracking else ReportReader
+        return reader(
             self.report, tenant_id, stream_name=self.name, client=self.client, facts=self.tap.run_facts,
             state=state, save_state=self.write_state_now,
             history_months=settings.report_history_months, reread_months=settings.report_reread_months,

@@ -224,6 +224,7 @@ class Report:
     columns: PeriodColumns | None = None  # None: one period a call
     balances: bool = True  # a month's figures depend on every earlier posting (balances), not only the month's
     from_postings: bool = True  # figures are sums of journal lines (BudgetSummary's are the budget's)
+    by_tracking: bool = False  # asked once per tracking category (trackingCategoryID): a column per option
 
     @property
     def path(self) -> str:
@@ -253,5 +254,10 @@ REPORTS: tuple[Report, ...] = (
     Report("ExecutiveSummary", "accounting.reports.executivesummary.read", ("date",)),  # closing balances
 )
 REPORTS_BY_NAME: dict[str, Report] = {r.name: r for r in REPORTS}
+# ProfitAndLoss?trackingCategoryID=<id>: one value column per option of the category, then "Unassigned" (lines
+# tracked to none of them) and "Total". The spec documents no layout for tracking columns over several
+# ``periods``, so it is asked one month a call (columns None). A variant of ProfitAndLoss: not in REPORTS.
+PROFIT_AND_LOSS_BY_TRACKING = dataclasses.replace(REPORTS_BY_NAME["ProfitAndLoss"], columns=None, by_tracking=True)
+TRACKING_TOTAL_COLUMN = "Total"  # the last column of an answer by tracking category: the plain report's figure
 
 WEBHOOK_CATEGORIES: dict[str, Endpoint] = {e.webhook_category: e for e in ENDPOINTS if e.webhook_category}

@@ -17,6 +17,9 @@ answer gives them: the column's own value and cell, and account lines with no
 value in that month left out (Xero leaves them out of a one-month answer), so the
 rows do not depend on how the months were fetched. ``multi_period_params`` and
 ``column_periods`` say how to ask for a run of months and which column is which.
+
+A ProfitAndLoss asked by tracking category has a value column per option instead: ``flatten_by_tracking``
+gives one row per line per option (and "Unassigned"), each as a one-option answer gives it.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from collections.abc import Iterator
 
-from tap_xero.endpoints import PeriodColumns, Report
+from tap_xero.endpoints import TRACKING_TOTAL_COLUMN, PeriodColumns, Report
 
 # Cell attribute ids that carry the line's AccountID (BankSummary says "accountID").
 ACCOUNT_ATTRIBUTE_IDS = frozenset({"account", "accountid"})
@@ -149,7 +152,40 @@ def flatten_report(
     """
     rows = report.get("Rows") or []
     titles = _header_titles(rows)
-    common = {
+    common = _common(report, tenant_id, report_name, tracking_option)
+    lines = list(_lines(rows, ""))
+    if column_periods is None:
+        assert period is not None, "flatten_report needs a period or column_periods"
+        return _rows(lines, common, period, titles, column=None)
+    out: list[dict] = []
+    for index, column_period in enumerate(column_periods):
+        out += _rows(lines, common, column_period, titles, column=index)
+    return out
+
+
+def flatten_by_tracking(
+    report: dict, *, tenant_id: str, report_name: str, period: Period, category_id: str, category: str
+) -> list[dict]:
+    """One row per line per tracking option of an answer by tracking category (``trackingCategoryID``): each
+    value column is an option (or "Unassigned"), its rows those of a one-option answer (account lines with
+    nothing tracked to it left out); the last column, "Total", is the plain report (``report_profit_and_loss``)
+    and is left out."""
+    rows = report.get("Rows") or []
+    titles = _header_titles(rows)
+    lines = list(_lines(rows, ""))
+    out: list[dict] = []
+    for index, title in enumerate(titles):
+        if title == TRACKING_TOTAL_COLUMN and index == len(titles) - 1:
+            continue
+        common = {**_common(report, tenant_id, report_name, title),
+                  "tracking_category_id": category_id, "tracking_category": category}
+        out += _rows(lines, common, period, titles, column=index)
+    return out
+
+
+def _common(report: dict, tenant_id: str, report_name: str, tracking_option: str) -> dict:
+    """The fields every row of one answer shares (its period keys filled in by ``_rows``)."""
+    return {
         "tenant_id": tenant_id,
         "report_name": report_name,
         "period_start": None,
@@ -161,14 +197,6 @@ def flatten_report(
         "report_date": report.get("ReportDate"),
         "report_updated_utc": report.get("UpdatedDateUTC"),
     }
-    lines = list(_lines(rows, ""))
-    if column_periods is None:
-        assert period is not None, "flatten_report needs a period or column_periods"
-        return _rows(lines, common, period, titles, column=None)
-    out: list[dict] = []
-    for index, column_period in enumerate(column_periods):
-        out += _rows(lines, common, column_period, titles, column=index)
-    return out
 
 
 def _rows(

@@ -1,4 +1,4 @@
-"""Xero's financial reports, one row per report line per calendar month since start_date.
+"""Xero's financial reports, one row per report line per calendar month (and tracking option, when split).
 
 Each class names its report; ``XeroReportStream`` (the base in client.py) asks for every
 month with ``tap_xero.reports.report_params`` and flattens each answer with
@@ -51,7 +51,16 @@ class ExecutiveSummaryReportStream(XeroReportStream):
     primary_keys = REPORT_PRIMARY_KEYS
 
 
+class ProfitAndLossByTrackingReportStream(XeroReportStream):
+    """Split by each active tracking category: its options and "Unassigned" (their sum is the plain report)."""
+
+    name = "report_profit_and_loss_by_tracking"
+    report = endpoints.PROFIT_AND_LOSS_BY_TRACKING
+    primary_keys = (*REPORT_PRIMARY_KEYS[:-1], "tracking_category_id", "tracking_option")
+
+
 STREAMS = (
     BalanceSheetReportStream, ProfitAndLossReportStream, TrialBalanceReportStream,
     BankSummaryReportStream, BudgetSummaryReportStream, ExecutiveSummaryReportStream,
+    ProfitAndLossByTrackingReportStream,
 )

@@ -99,7 +99,7 @@ class ReportReader:
         report = self.report
         current = month_of(self.now.date())
         window = (add_months(current, -(self.history_months - 1)), current)
-        read = MonthsRead.from_state(self.state.get(STATE_KEY))
+        read = self.months_read()
         policy = ReportPolicy(report.balances, report.from_postings, report.months_per_call)
         locked = lock_month(self._lock_date()) if report.from_postings else None
         return plan(
@@ -107,6 +107,10 @@ class ReportReader:
             evidence=self._evidence(read) if report.from_postings else None,
             reread_months=self.reread_months, now_text=self.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
+
+    def months_read(self) -> MonthsRead:
+        """The coverage as the state holds it, which this run's plan starts from."""
+        return MonthsRead.from_state(self.state.get(STATE_KEY))
 
     def _lock_date(self) -> dt.date | None:
         known, organisation = self.facts.organisation(self.tenant_id)
@@ -202,7 +206,7 @@ class ReportReader:
         self._save(self._coverage)
         self.client.progress.page_done(self.stream_name, self.tenant_id, records=rows, page=number, page_count=calls)
 
-    def _fetch(self, months: list[dt.date]) -> tuple[list[dt.date], dict]:
+    def _fetch(self, months: list[dt.date]) -> tuple[list[dt.date], Any]:
         report = self.report
         if report.columns is None:
             params = reports.report_params(report, reports.month_period(months[0]))
@@ -210,7 +214,7 @@ class ReportReader:
             params = reports.multi_period_params(report, months)
         return months, self.client.get_json(self.tenant_id, report.path, params)
 
-    def _rows_of(self, months: list[dt.date], body: dict) -> Iterator[dict]:
+    def _rows_of(self, months: list[dt.date], body: Any) -> Iterator[dict]:  # noqa: ANN401 - as _fetch gives it
         report = self.report
         for element in body.get("Reports") or []:
             if report.columns is None:

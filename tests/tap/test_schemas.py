@@ -26,7 +26,8 @@ def _load_generator():
 
 
 generator = _load_generator()
-ALL_STREAMS = sorted({*generator.ENDPOINT_STREAMS, *generator.CHILD_STREAMS, *generator.REPORT_STREAMS})
+ALL_STREAMS = sorted({*generator.ENDPOINT_STREAMS, *generator.CHILD_STREAMS, *generator.REPORT_STREAMS,
+                      *generator.TRACKING_REPORT_STREAMS})
 SCHEMAS = {name: json.loads((SCHEMAS_DIR / f"{name}.json").read_text(encoding="utf-8")) for name in ALL_STREAMS}
 TAP_FIELDS = {".tenant_id", ".line_number"}  # added by the tap, never null
 BUNDLED = json.loads(BUNDLE.read_text(encoding="utf-8"))["components"]["schemas"]

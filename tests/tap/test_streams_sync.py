@@ -29,7 +29,8 @@ from tap_xero.tap import TapXero
 SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "tap_xero" / "schemas"
 ENDPOINT_STREAMS = {cls.name: cls.endpoint for cls in STREAM_CLASSES if getattr(cls, "endpoint", None)}
 CHILD_STREAMS = {cls.name: cls for cls in STREAM_CLASSES if hasattr(cls, "lines_field")}
-REPORT_STREAMS = {cls.name: cls.report for cls in STREAM_CLASSES if getattr(cls, "report", None)}
+REPORT_STREAMS = {cls.name: cls.report for cls in STREAM_CLASSES if getattr(cls, "report", None)
+                  and not cls.report.by_tracking}
 PARENT_OF = {child.name: parent for parent in STREAM_CLASSES for child in getattr(parent, "child_tables", ())}
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -481,6 +482,48 @@ def test_report_rows_are_the_rows_of_one_month_answers_however_fetched(sb: Sandb
             for row in rows:
                 errors = list(validator.iter_errors(row))
                 assert not errors, errors[0].message
+
+
+def test_profit_and_loss_by_tracking_splits_the_plain_report_by_every_active_category(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    """Per month, category and line: the options and Unassigned add up to the plain report's figure. One call
+    per month and active category (Region, Department; not the archived one), plus the categories."""
+    months = REPORT_HISTORY_MONTHS  # the sandbox's documents end 13 months ago or less: two months with data
+    before = sb.requests()["by_tenant"]
+    result = run_tap(sb, tmp_path, {"report_profit_and_loss", "report_profit_and_loss_by_tracking"},
+                     report_history_months=months)
+    after = sb.requests()["by_tenant"]
+    stream = "report_profit_and_loss_by_tracking"
+    validator = jsonschema.Draft7Validator(schema_of(stream), format_checker=jsonschema.FormatChecker())
+    key = STREAM_BY_NAME[stream].primary_keys
+    for tenant in sb.tenant_ids:
+        calls = {path: n - before.get(tenant, {}).get(path, 0) for path, n in after[tenant].items()}
+        categories = sb.store.organisation(tenant).tracking_categories
+        active = {c["TrackingCategoryID"]: c for c in categories if c["Status"] == "ACTIVE"}
+        assert len(active) == 2 < len(categories)
+        assert calls["Reports/ProfitAndLoss"] == 2 + months * len(active)  # the plain report: twelve months a call
+        assert calls["TrackingCategories"] == 1
+        rows = result.records[stream][tenant]
+        assert len({tuple(r[k] for k in key) for r in rows}) == len(rows), "key not unique"
+        for row in rows:
+            errors = list(validator.iter_errors(row))
+            assert not errors, errors[0].message
+            category = active[row["tracking_category_id"]]
+            assert row["tracking_category"] == category["Name"]
+            assert row["tracking_option"] in {o["Name"] for o in category["Options"]} | {"Unassigned"}
+        plain = defaultdict(Decimal)
+        for row in result.records["report_profit_and_loss"][tenant]:
+            plain[(row["period_start"], row["section"], row["line_key"])] += row["value"]
+        for category_id in active:
+            split = defaultdict(Decimal)
+            for row in rows:
+                if row["tracking_category_id"] == category_id:
+                    split[(row["period_start"], row["section"], row["line_key"])] += row["value"]
+            lines = split.keys() | plain.keys()
+            assert {k: split[k] for k in lines} == {k: plain[k] for k in lines}, active[category_id]["Name"]
+        region = [r for r in rows if active[r["tracking_category_id"]]["Name"] == "Region"]
+        assert any(r["value"] and r["tracking_option"] != "Unassigned" for r in region), "nothing tracked"
 
 
 def test_many_organisations_in_one_run_each_reconcile_with_the_sandbox(tmp_path: Path) -> None:
