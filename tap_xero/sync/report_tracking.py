@@ -8,11 +8,11 @@ months read are those of ``report_months.plan`` (new months; months with new jou
 the latest ``report_reread_months``; never a month locked when read), resumable, the plan saved first.
 
 The categories: the ACTIVE ones (archived categories take no new postings; their history stays in the
-journal lines' tracking), from the records the ``tracking_categories`` stream read this run, else one
-``GET TrackingCategories``. Their ids are kept in the state beside the coverage (``CATEGORIES_KEY``): when
-they change (a category added, archived or restored), the window is read again from scratch, so every month
-holds every category. Calls a run: months to read x active categories (+1 without the tracking_categories
-stream).
+journal lines' tracking), from one ``GET TrackingCategories`` when the run has months to read (the
+``tracking_categories`` stream is synced after the reports: streams go in name order). Their ids are kept
+in the state beside the coverage (``CATEGORIES_KEY``): when they differ (a category added, archived or
+restored), every month of the window is read again, so every month holds every category. Calls a run: months
+to read x active categories, +1 when there are months to read.
 """
 
 from __future__ import annotations
@@ -33,35 +33,40 @@ class TrackingReportReader(ReportReader):
     """See the module docstring."""
 
     _categories: list[tuple[str, str]] | None = None  # (id, name) of the active categories, once read
+    _from_scratch = False  # the categories changed: the plan starts from nothing read
 
     def categories(self) -> list[tuple[str, str]]:
-        """(TrackingCategoryID, Name) of the organisation's active tracking categories (read once)."""
+        """(TrackingCategoryID, Name) of the organisation's active tracking categories (one call, once)."""
         if self._categories is None:
-            records = self.facts.tracking_categories(self.tenant_id)
-            if records is None:
-                body = self.client.get_json(self.tenant_id, TRACKING_CATEGORIES.path)
-                records = body.get(TRACKING_CATEGORIES.envelope_key) or []
+            body = self.client.get_json(self.tenant_id, TRACKING_CATEGORIES.path)
             self._categories = sorted(
-                (str(c["TrackingCategoryID"]), str(c.get("Name") or "")) for c in records
+                (str(c["TrackingCategoryID"]), str(c.get("Name") or ""))
+                for c in body.get(TRACKING_CATEGORIES.envelope_key) or []
                 if c.get("Status", "ACTIVE") == "ACTIVE" and c.get("TrackingCategoryID")
             )
         return self._categories
 
     def make_plan(self) -> MonthsRead:
-        self.categories()  # read here, before the calls made ahead and the state saved on the writing thread
-        return super().make_plan()
-
-    def months_read(self) -> MonthsRead:
-        """Nothing read when the categories differ from those the coverage holds: read every month again."""
+        """The plan; with months to read, the categories are read here (before the calls made ahead and the
+        state saved on the writing thread), and when they changed, the plan of a first read."""
+        coverage = super().make_plan()
         held = self.state.get(CATEGORIES_KEY)
+        if not coverage.pending and held is not None:
+            return coverage  # nothing to read: no call (a change is found when a month is next read)
         if held is not None and held != [category_id for category_id, _ in self.categories()]:
             self.logger.info("Report %s, tenant %s: the tracking categories changed; every month is read again.",
                              self.stream_name, self.tenant_id)
-            return MonthsRead()
-        return super().months_read()
+            self._from_scratch = True
+            coverage = super().make_plan()
+        self.categories()
+        return coverage
+
+    def months_read(self) -> MonthsRead:
+        return MonthsRead() if self._from_scratch else super().months_read()
 
     def _save(self, coverage: MonthsRead) -> None:
-        self.state[CATEGORIES_KEY] = [category_id for category_id, _ in self.categories()]
+        if self._categories is not None:
+            self.state[CATEGORIES_KEY] = [category_id for category_id, _ in self._categories]
         super()._save(coverage)
 
     def _fetch(self, months: list[dt.date]) -> tuple[list[dt.date], list[tuple[str, str, dict]]]:

@@ -3,8 +3,6 @@
 - Organisations stopped early (Xero's day limit, the run's call budget): the streams after skip them.
 - Each organisation's lock date, from the Organisation record the ``organisations`` stream read (or that
   the report streams fetched themselves when it is not selected).
-- Each organisation's tracking categories, from the records the ``tracking_categories`` stream read (the
-  profit and loss by tracking category is asked once per category).
 - The journals the ``journals`` stream read: which months hold journals and the newest JournalNumber per
   month, so that a report can tell which of its months changed since it last read them without a call.
 
@@ -23,7 +21,6 @@ from tap_xero.sync.report_months import month_of
 
 JOURNALS_STREAM = "journals"
 ORGANISATIONS_STREAM = "organisations"
-TRACKING_CATEGORIES_STREAM = "tracking_categories"
 LOCK_DATE_FIELDS = ("PeriodLockDate", "EndOfYearLockDate")
 
 
@@ -92,7 +89,6 @@ class RunFacts:
         self._stopped: dict[str, errors.TenantStopped] = {}
         self._organisations: dict[str, dict | None] = {}
         self._journals: dict[str, JournalsSeen] = {}
-        self._tracking_categories: dict[str, list[dict]] = {}
 
     # -- organisations stopped early ---------------------------------------------------------------
 
@@ -124,9 +120,6 @@ class RunFacts:
                     seen.add(records)
         elif stream == ORGANISATIONS_STREAM and records:
             self.remember_organisation(tenant_id, records[0])
-        elif stream == TRACKING_CATEGORIES_STREAM:
-            with self._lock:
-                self._tracking_categories.setdefault(tenant_id, []).extend(records)
 
     def read_complete(self, stream: str, tenant_id: str) -> None:
         if stream == JOURNALS_STREAM:
@@ -145,12 +138,6 @@ class RunFacts:
         """(known, record): known is False until the record was read (or found unreadable) in this run."""
         with self._lock:
             return tenant_id in self._organisations, self._organisations.get(tenant_id)
-
-    def tracking_categories(self, tenant_id: str) -> list[dict] | None:
-        """The tracking categories the ``tracking_categories`` stream read in this run (None: not read)."""
-        with self._lock:
-            categories = self._tracking_categories.get(tenant_id)
-            return None if categories is None else list(categories)
 
     def journals(self, tenant_id: str) -> JournalsSeen | None:
         with self._lock:

@@ -231,3 +231,67 @@ def _query(**kw):
     from xero_sandbox import Query
 
     return Query(**kw)
+
+
+# -- the profit and loss by tracking category: the same months as the other reports, a call per category ------
+
+BY_TRACKING = "report_profit_and_loss_by_tracking"
+ACTIVE_CATEGORIES = 2  # Region and Department (the sandbox's third category is archived)
+
+
+def test_by_tracking_rereads_only_the_months_new_journals_touch_one_call_per_category(sb: Sandbox) -> None:
+    tenant = sb.tenant_ids[0]
+    streams = {"journals", BY_TRACKING}
+    messages, error, calls, _ = run(sb, streams, report_history_months=6)
+    assert error is None and calls["Reports/ProfitAndLoss"] == 6 * ACTIVE_CATEGORIES
+    assert calls["TrackingCategories"] == 1  # the tracking_categories stream is not selected: one call
+    messages, error, calls, _ = run(sb, streams, state=last_state(messages), report_history_months=6)
+    assert error is None and "Reports/ProfitAndLoss" not in calls and not rows(messages, BY_TRACKING)
+    assert "TrackingCategories" not in calls  # no month to read: the categories are not asked either
+    changed = add_months(CURRENT, -3)
+    post(sb, tenant, changed.replace(day=12))
+    messages, error, calls, _ = run(sb, streams, state=last_state(messages), report_history_months=6)
+    assert error is None and calls["Reports/ProfitAndLoss"] == ACTIVE_CATEGORIES  # that month, once per category
+    assert calls["TrackingCategories"] == 1
+    assert {r["period_start"] for r in rows(messages, BY_TRACKING)} == {changed.isoformat()}
+    spent = [r for r in rows(messages, BY_TRACKING) if r["section"] == "Less Operating Expenses"
+             and r["tracking_option"] == "Unassigned" and r["row_type"] == "Row"]
+    assert spent and all(r["tracking_category"] in ("Region", "Department") for r in spent)
+
+
+def test_by_tracking_without_journals_rereads_the_window_and_never_a_locked_month(sb: Sandbox) -> None:
+    sb.set_tier("core")
+    tenant = sb.tenant_ids[1]  # no lock dates at first
+    streams = {"journals", BY_TRACKING}
+    settings = {"tenant": 1, "report_history_months": 8, "report_reread_months": 3}
+    messages, _, calls, _ = run(sb, streams, **settings)
+    assert calls["Reports/ProfitAndLoss"] == 8 * ACTIVE_CATEGORIES
+    messages, _, calls, _ = run(sb, streams, state=last_state(messages), **settings)
+    assert calls["Reports/ProfitAndLoss"] == 3 * ACTIVE_CATEGORIES
+    assert {r["period_start"] for r in rows(messages, BY_TRACKING)} == {
+        add_months(CURRENT, -n).isoformat() for n in range(3)}
+    sb.set_lock_dates(tenant, period_lock_date=add_months(CURRENT, -1) - dt.timedelta(days=1))
+    messages, _, calls, _ = run(sb, streams, state=last_state(messages), **settings)  # locked since: once more
+    messages, _, calls, _ = run(sb, streams, state=last_state(messages), **settings)
+    assert {r["period_start"] for r in rows(messages, BY_TRACKING)} == {
+        add_months(CURRENT, -1).isoformat(), CURRENT.isoformat()}  # the locked month is settled
+    assert calls["Reports/ProfitAndLoss"] == 2 * ACTIVE_CATEGORIES
+
+
+def test_by_tracking_reads_every_month_again_when_the_categories_change(sb: Sandbox) -> None:
+    tenant = sb.tenant_ids[0]
+    streams = {"journals", BY_TRACKING}
+    messages, _, calls, _ = run(sb, streams, report_history_months=5)
+    assert calls["Reports/ProfitAndLoss"] == 5 * ACTIVE_CATEGORIES
+    state = last_state(messages)
+    held = partition(state, BY_TRACKING, tenant)["tracking_categories"]
+    assert len(held) == ACTIVE_CATEGORIES
+    post(sb, tenant, CURRENT.replace(day=2))  # a month to read: the categories are asked
+    messages, _, calls, _ = run(sb, streams, state=state, report_history_months=5)
+    assert calls["TrackingCategories"] == 1 and calls["Reports/ProfitAndLoss"] == ACTIVE_CATEGORIES
+    earlier = copy.deepcopy(last_state(messages))
+    post(sb, tenant, CURRENT.replace(day=3))
+    partition(earlier, BY_TRACKING, tenant)["tracking_categories"] = held[:1]  # as if a category was added since
+    messages, _, calls, _ = run(sb, streams, state=earlier, report_history_months=5)
+    assert calls["Reports/ProfitAndLoss"] == 5 * ACTIVE_CATEGORIES
+    assert partition(last_state(messages), BY_TRACKING, tenant)["tracking_categories"] == held
