@@ -61,6 +61,8 @@ EXPECTED = {
             "report_bank_summary", "report_budget_summary", "report_executive_summary",
         )
     },
+    "report_profit_and_loss_by_tracking": (
+        ("report_name", "period_start", "section", "line_key", "tracking_category_id", "tracking_option"), None),
 }
 RETIRED = {"expense_claims", "receipts"}
 CHILDREN = {

@@ -295,3 +295,25 @@ def test_by_tracking_reads_every_month_again_when_the_categories_change(sb: Sand
     messages, _, calls, _ = run(sb, streams, state=earlier, report_history_months=5)
     assert calls["Reports/ProfitAndLoss"] == 5 * ACTIVE_CATEGORIES
     assert partition(last_state(messages), BY_TRACKING, tenant)["tracking_categories"] == held
+
+
+def test_by_tracking_needs_a_reports_scope_and_reads_the_categories_with_the_settings_scope(
+    sb: Sandbox, caplog
+) -> None:
+    messages, error, calls, _ = run(sb, {BY_TRACKING, "invoices"}, report_history_months=2,
+                                    scopes="accounting.transactions.read accounting.settings.read")
+    assert error is None and rows(messages, "invoices") and not rows(messages, BY_TRACKING)
+    assert "Reports/ProfitAndLoss" not in calls and "TrackingCategories" not in calls
+    assert any(f"'{BY_TRACKING}'" in r.getMessage() and "accounting.reports" in r.getMessage()
+               for r in caplog.records if r.levelname == "WARNING")
+    caplog.clear()
+    # The granular report scope grants it; without the settings scope Xero refuses the categories: one warning.
+    granted = ["accounting.reports.profitandloss.read"]
+    messages, error, calls, _ = run(sb, {BY_TRACKING}, report_history_months=2,
+                                    access_token=sb.issue_access_token(scopes=granted))
+    assert error is None and not rows(messages, BY_TRACKING) and calls["TrackingCategories"] == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and BY_TRACKING in r.getMessage()]
+    assert len(warnings) == 1 and "TrackingCategories" in warnings[0]
+    messages, error, calls, _ = run(sb, {BY_TRACKING}, report_history_months=2,
+                                    access_token=sb.issue_access_token(scopes=[*granted, "accounting.settings.read"]))
+    assert error is None and rows(messages, BY_TRACKING)
