@@ -624,10 +624,33 @@ def default_reports() -> list:
             if getattr(cls, "report", None) is not None and cls.selected_by_default]
 
 
-def minimum_report_calls(months: int) -> int:
+def minimum_report_calls(months: int, tracking_categories: int = 0) -> int:
     """The fewest calls Xero allows for ``months`` months of the default reports: twelve months a call where a
-    report takes ``periods``, one a month otherwise."""
-    return sum(math.ceil(months / report.months_per_call) for report in default_reports())
+    report takes ``periods``, one a month otherwise; a report by tracking category once per active category
+    (the categories themselves are read by the ``tracking_categories`` stream anyway)."""
+    return sum(math.ceil(months / report.months_per_call) * (tracking_categories if report.by_tracking else 1)
+               for report in default_reports())
+
+
+def default_variants() -> dict[str, Endpoint]:
+    """The endpoint variants the default selection reads (``Journals?paymentsOnly=true``), by their key in
+    ``/_sandbox/counts``: not in ``default_stream_paths``, whose paths they share."""
+    from tap_xero.endpoints import CASH_JOURNALS_ENDPOINT
+    from tap_xero.streams import STREAM_CLASSES
+
+    selected = {cls.endpoint for cls in STREAM_CLASSES if getattr(cls, "endpoint", None) and cls.selected_by_default}
+    return {"CashJournals": CASH_JOURNALS_ENDPOINT} if CASH_JOURNALS_ENDPOINT in selected else {}
+
+
+def variant_minimum_calls(counts: dict[str, int], since: dict[str, int] | None = None) -> int:
+    """Fewest calls for the default variants' records (``since``: the counts a previous run read up to; only
+    the new ones are read: offset paging)."""
+    return sum(minimum_calls_for(endpoint, counts.get(key, 0) - (since or {}).get(key, 0))
+               for key, endpoint in default_variants().items())
+
+
+def active_tracking_categories(sandbox: Sandbox, tenant_id: str) -> int:
+    return sum(1 for c in sandbox.read_all(tenant_id, BY_PATH["TrackingCategories"]) if c.get("Status") == "ACTIVE")
 
 
 UNLOCKED_FROM_MS = 1704067200000  # 2024-01-01: after every lock date the sandbox generates
@@ -674,10 +697,13 @@ def phase_cost(options, workdir: Path) -> dict:
         tap.prepare()
         paths = default_stream_paths()
         records = records_by_tenant(box, paths)
+        variants = box.counts()
+        categories = {t: active_tracking_categories(box, t) for t in box.info["tenant_ids"]}
         since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(box.clock() - 1))
         full = tap.sync("full")
         changed_ids = change_invoices(box, COST_CHANGED_SHARE)
         after = records_by_tenant(box, paths)
+        variants_after = box.counts()
         changed = {t: {path: len(box.read_all(t, BY_PATH[path], since)) for path in paths
                        if BY_PATH[path].if_modified_since} for t in box.info["tenant_ids"]}
         incremental = tap.sync("incremental")
@@ -687,13 +713,17 @@ def phase_cost(options, workdir: Path) -> dict:
     def report_calls(run: TapRun) -> int:
         return sum(n for path, n in run.api_calls_by_path.items() if path.startswith("Reports/"))
 
-    first_min = minimum_calls([records[t] for t in tenants]) + minimum_report_calls(months)
-    incremental_min = incremental_minimum_calls([after[t] for t in tenants], [changed[t] for t in tenants])
+    report_min = sum(minimum_report_calls(months, categories[t]) for t in tenants)
+    first_min = (minimum_calls([records[t] for t in tenants]) + report_min
+                 + sum(variant_minimum_calls(variants[t]) for t in tenants))
+    incremental_min = (incremental_minimum_calls([after[t] for t in tenants], [changed[t] for t in tenants])
+                       + sum(variant_minimum_calls(variants_after[t], variants[t]) for t in tenants))
     return {
         "scale": options.cost_scale, "start_date": tap.start_date, "report_months": months,
-        "streams": len(paths), "changed_invoices": len(changed_ids),
+        "streams": len(paths) + len(default_variants()), "changed_invoices": len(changed_ids),
+        "tracking_categories": categories,
         "first": {"api_calls": full.api_calls, "minimum_calls": first_min, "report_calls": report_calls(full),
-                  "minimum_report_calls": minimum_report_calls(months), "records": full.records,
+                  "minimum_report_calls": report_min, "records": full.records,
                   "wall_s": full.wall_s, "calls_by_path": full.api_calls_by_path},
         "incremental": {"api_calls": incremental.api_calls, "minimum_calls": incremental_min,
                         "report_calls": report_calls(incremental), "minimum_report_calls": 0,

@@ -68,6 +68,8 @@ def test_the_report_minimum_is_twelve_months_a_call_where_xero_takes_periods():
     assert bench.minimum_report_calls(24) == 3 * 2 + 3 * 24
     assert bench.minimum_report_calls(13) == 3 * 2 + 3 * 13
     assert bench.minimum_report_calls(1) == 6
+    # The profit and loss by tracking category: a month a call, once per active category.
+    assert bench.minimum_report_calls(24, tracking_categories=2) == 3 * 2 + 3 * 24 + 24 * 2
 
 
 def test_an_organisations_bound_is_its_calls_at_sixty_a_minute_and_five_at_once():
