@@ -179,3 +179,30 @@ def test_the_sandboxs_reports_flatten_to_keyed_numeric_lines(sandbox, xero_sessi
         for cell in row["columns"]:
             if cell["value"] is not None:
                 assert Decimal(str(cell["text"]).replace(",", "")) == cell["value"]
+
+
+def test_an_answer_by_tracking_category_gives_a_row_per_line_and_option_without_the_total_column():
+    from tap_xero.reports import flatten_by_tracking, month_period
+
+    account = [{"Value": "acc-1", "Id": "account"}]
+    answer = {"ReportID": "ProfitAndLoss", "Rows": [
+        {"RowType": "Header", "Cells": [{"Value": ""}, {"Value": "North"}, {"Value": "South"},
+                                        {"Value": "Unassigned"}, {"Value": "Total"}]},
+        {"RowType": "Section", "Title": "Income", "Rows": [
+            {"RowType": "Row", "Cells": [{"Value": "Sales (200)", "Attributes": account},
+                                         {"Value": "10.00", "Attributes": account},
+                                         {"Value": "0.00", "Attributes": account},
+                                         {"Value": "2.50", "Attributes": account},
+                                         {"Value": "12.50", "Attributes": account}]},
+            {"RowType": "SummaryRow", "Cells": [{"Value": "Total Income"}, {"Value": "10.00"}, {"Value": "0.00"},
+                                                {"Value": "2.50"}, {"Value": "12.50"}]}]}]}
+    rows = flatten_by_tracking(answer, tenant_id="t", report_name="ProfitAndLoss",
+                               period=month_period(dt.date(2025, 1, 1)), category_id="cat", category="Region")
+    got = {(r["tracking_option"], r["line_key"]): r["value"] for r in rows}
+    # South has nothing on the account (left out, as a one-option answer leaves it out); Total is not a row.
+    assert got == {("North", "acc-1"): Decimal("10.00"), ("North", "Total Income"): Decimal("10.00"),
+                   ("South", "Total Income"): Decimal("0.00"), ("Unassigned", "acc-1"): Decimal("2.50"),
+                   ("Unassigned", "Total Income"): Decimal("2.50")}
+    assert {(r["tracking_category_id"], r["tracking_category"], r["period_start"]) for r in rows} == {
+        ("cat", "Region", "2025-01-01")}
+    assert rows[0]["columns"] == [{"index": 0, "title": "North", "value": Decimal("10.00"), "text": "10.00"}]
