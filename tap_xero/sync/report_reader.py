@@ -28,11 +28,13 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable, Iterator, MutableMapping
+from concurrent.futures import Executor
 from typing import Any, Protocol
 
 from tap_xero import errors, reports
 from tap_xero.endpoints import JOURNALS_ENDPOINT, ORGANISATION, Paging, Report
 from tap_xero.paging import iter_pages, ordered_lookahead
+from tap_xero.progress import Progress
 from tap_xero.sync.fan_in import Delivery
 from tap_xero.sync.report_months import (
     STATE_KEY, Evidence, MonthsRead, ReportPolicy, add_months, chunks, lock_month, month_of, plan,
@@ -46,9 +48,12 @@ EVIDENCE_MARGIN = dt.timedelta(minutes=5)
 class ReportClient(Protocol):
     """What the reader needs of ``http.XeroClient``."""
 
-    executor: Any
-    max_concurrent_per_tenant: int
-    progress: Any
+    @property
+    def executor(self) -> Executor: ...
+    @property
+    def max_concurrent_per_tenant(self) -> int: ...
+    @property
+    def progress(self) -> Progress: ...
 
     def get_json(self, tenant_id: str, path: str, params: dict | None = None, headers: dict | None = None) -> dict: ...
 
