@@ -131,7 +131,7 @@ class ReportReader:
         if read.first is None:  # a first read needs no evidence, only the baseline for the next run
             return Evidence(frozenset(), seen.newest_known) if seen is not None and seen.complete else None
         if read.journal_number is not None and seen is not None:
-            changed = seen.changed_since(read.journal_number)
+            changed = seen.changed_since(read.journal_number, self.report.moved_by)
             if changed is not None:
                 return Evidence(changed, seen.newest_known)
         if not self.journals_allowed or (read.journal_number is None and read.planned_at is None):
@@ -162,8 +162,8 @@ class ReportReader:
         seen.complete = True
         if after is not None:
             self.facts.remember_journals(self.tenant_id, seen)
-            return Evidence(seen.changed_since(after) or frozenset(), seen.newest_known)
-        return Evidence(frozenset(seen.newest_by_month), seen.newest)
+            return Evidence(seen.changed_since(after, self.report.moved_by) or frozenset(), seen.newest_known)
+        return Evidence(frozenset(seen.months_of(self.report.moved_by)), seen.newest)
 
     # -- 2. and 3. the calls and the rows --------------------------------------------------------------
 
