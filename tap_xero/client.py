@@ -211,8 +211,8 @@ class XeroStream(CompatStream):
         """The first call this stream's read of ``tenant_id`` will make, from the state as it stands (nothing
         changed); None when it will not read the tenant's collection (stopped, refused, by webhook event ids,
         a report). For sync/calls_ahead.py."""
-        if self.endpoint is None:
-            return None
+        if self.endpoint is None or self.endpoint.parent is not None:
+            return None  # a per-parent read (a project's tasks) starts with its parent's list: not predicted
         state = copy.deepcopy(self.stored_tenant_state(tenant_id))
         if not self.outcomes.may_read(tenant_id, state):
             return None

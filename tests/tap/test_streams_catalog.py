@@ -59,8 +59,16 @@ EXPECTED = {
             "report_bank_summary", "report_budget_summary", "report_executive_summary",
         )
     },
+    # The Assets and Projects APIs: no modification timestamp, so full table.
+    "assets": (("assetId",), None),
+    "asset_types": (("assetTypeId",), None),
+    "projects": (("projectId",), None),
+    "project_users": (("userId",), None),
+    "project_tasks": (("taskId",), None),
+    "project_time_entries": (("timeEntryId",), None),
 }
 RETIRED = {"expense_claims", "receipts"}
+PER_PROJECT = {"project_tasks", "project_time_entries"}  # a call per project each: opt in
 CHILDREN = {
     "invoices": "invoice_line_items",
     "credit_notes": "credit_note_line_items",
@@ -88,7 +96,8 @@ def test_every_stream_is_declared_once_and_employees_is_not() -> None:
     assert set(names) == set(EXPECTED)
     assert "employees" not in names
     declared_endpoints = {getattr(cls, "endpoint", None) for cls in STREAM_CLASSES} - {None}
-    assert declared_endpoints == set(endpoints.ENDPOINTS)  # one stream per Accounting collection endpoint
+    # one stream per collection endpoint of the Accounting, Assets and Projects APIs
+    assert declared_endpoints == {*endpoints.ENDPOINTS, *endpoints.OTHER_API_ENDPOINTS}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -100,7 +109,7 @@ def test_keys_replication_and_selection_in_the_catalog(catalog: dict, name: str)
     assert root.get("replication-key") == replication_key
     assert entry["replication_method"] == ("INCREMENTAL" if replication_key else "FULL_TABLE")
     assert entry.get("replication_key") == replication_key
-    assert root.get("selected-by-default") is (name not in RETIRED)
+    assert root.get("selected-by-default") is (name not in RETIRED | PER_PROJECT)
     assert "tenant_id" in entry["schema"]["properties"]
 
 
