@@ -39,7 +39,8 @@ RESOURCES: dict[str, Resource] = {endpoint.envelope_key: _DECLARED[endpoint.enve
 _API_DECLARED = {collection.key: collection for collection in (*assets.COLLECTIONS, *projects.COLLECTIONS)}
 if set(_API_DECLARED) != {endpoint.collection_key for endpoint in OTHER_API_ENDPOINTS}:  # pragma: no cover
     raise RuntimeError("every Assets and Projects endpoint needs exactly one ApiCollection")
-API_COLLECTIONS: dict[str, ApiCollection] = {e.collection_key: _API_DECLARED[e.collection_key] for e in OTHER_API_ENDPOINTS}
+API_COLLECTIONS: dict[str, ApiCollection] = {
+    endpoint.collection_key: _API_DECLARED[endpoint.collection_key] for endpoint in OTHER_API_ENDPOINTS}
 
 
 class Organisation(TenantData):

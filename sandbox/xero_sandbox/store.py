@@ -114,7 +114,8 @@ class Store:
             parent = endpoint.parent
             if parent is not None:
                 wanted = str(parent_id).lower()
-                if not any(str(r[parent.id_field]).lower() == wanted for r in self.api_records(tenant_id, parent.collection_key)):
+                parents = self.api_records(tenant_id, parent.collection_key)
+                if not any(str(r[parent.id_field]).lower() == wanted for r in parents):
                     raise other_apis.ApiError(404, f"{parent.record_schema} {parent_id} was not found")
                 records = [r for r in records if str(r[endpoint.parent_key]).lower() == wanted]
             return other_apis.list_body(endpoint, API_COLLECTIONS[key], records, params)

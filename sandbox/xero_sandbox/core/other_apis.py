@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from tap_xero.endpoints import ASSETS_API, BARE_LIST, OTHER_API_BASES, OTHER_API_ENDPOINTS, Endpoint
 from xero_sandbox.core.shapes import Response, json_response
+from xero_sandbox.core.tenant_data import TenantData
 
 Match = Callable[[dict, str], bool]  # (record, the parameter's value) -> whether the record is kept
 
@@ -33,7 +34,7 @@ class ApiCollection:
     """One collection of the Assets or Projects API, as its family declares it."""
 
     key: str  # Endpoint.collection_key
-    build: Callable[[object], list[dict]]  # TenantData -> every record, in the order served
+    build: Callable[[TenantData], list[dict]]  # every record, in the order served
     filters: Mapping[str, Match] = field(default_factory=dict)  # lower-case parameter -> match
     required: tuple[str, ...] = ()  # parameters a list call must give (lower-case)
     default_page_size: int = 50
@@ -60,7 +61,7 @@ def resolve(route: str) -> tuple[Endpoint, str | None] | None:
         if len(pattern) != len(parts):
             continue
         parent_id = None
-        for want, got in zip(pattern, parts):
+        for want, got in zip(pattern, parts, strict=True):
             if want.startswith("{"):
                 parent_id = got
             elif want.lower() != got.lower():

@@ -79,11 +79,13 @@ def asset(org: TenantData, k: int, n: int) -> dict:
     price = 50_000 + draw.below(2_000_000)
     asset_id = org.ident("Assets", k)
     record: dict = {
-        "assetId": asset_id, "assetName": f"{TYPES[type_index][0]} {k + 1}", "assetTypeId": org.ident("AssetTypes", type_index),
+        "assetId": asset_id, "assetName": f"{TYPES[type_index][0]} {k + 1}",
+        "assetTypeId": org.ident("AssetTypes", type_index),
         "assetNumber": f"FA-{k + 1:04d}", "purchaseDate": _iso(bought), "purchasePrice": money(price),
         "disposalPrice": Decimal(0), "assetStatus": status, "warrantyExpiryDate": _iso(bought + 365 * 2),
         "serialNumber": f"SN{draw.below(10**8):08d}", "canRollback": status != "Draft",
-        "bookDepreciationSetting": _setting(org, asset_id, "Asset", type_index), "isDeleteEnabledForDate": status == "Draft",
+        "bookDepreciationSetting": _setting(org, asset_id, "Asset", type_index),
+        "isDeleteEnabledForDate": status == "Draft",
     }
     if status == "Draft":
         record["accountingBookValue"] = money(price)

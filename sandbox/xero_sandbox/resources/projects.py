@@ -15,7 +15,6 @@ List filters: projects ``states`` (INPROGRESS, CLOSED), ``projectIds``, ``contac
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from xero_sandbox.core.generation import COLLECTION_CODES, DATE_SPAN_DAYS, FIRST_DAY, Draw, money
 from xero_sandbox.core.other_apis import ApiCollection
@@ -57,9 +56,11 @@ def _project(org: TenantData, k: int, n: int) -> tuple[dict, list[dict], list[di
         day = start + draw.below(85)
         invoiced = task["chargeType"] != "NON_CHARGEABLE" and (closed or e < count // 2)
         entries.append({
-            "timeEntryId": org.ident("ProjectTimeEntries", k * 8 + e), "userId": org.users[draw.below(len(org.users))]["UserID"],
+            "timeEntryId": org.ident("ProjectTimeEntries", k * 8 + e),
+            "userId": org.users[draw.below(len(org.users))]["UserID"],
             "projectId": project_id, "taskId": task["taskId"], "dateUtc": _utc(day),
-            "dateEnteredUtc": _utc(day + draw.below(3), 17 * 60 + draw.below(120)), "duration": 15 * (1 + draw.below(32)),
+            "dateEnteredUtc": _utc(day + draw.below(3), 17 * 60 + draw.below(120)),
+            "duration": 15 * (1 + draw.below(32)),
             "description": f"Work on {task['name']}", "status": "INVOICED" if invoiced else "ACTIVE",
         })
     served_tasks = [_task_totals(org, task, entries) for task in tasks]
@@ -107,7 +108,8 @@ def _project_totals(org: TenantData, tasks: list[dict], entries: list[dict], est
         "taskAmountToBeInvoiced": _amount(org, to_invoice), "taskAmountInvoiced": _amount(org, invoiced),
         "expenseAmountToBeInvoiced": zero, "expenseAmountInvoiced": zero,
         "projectAmountInvoiced": _amount(org, invoiced), "deposit": zero, "depositApplied": zero,
-        "creditNoteAmount": zero, "totalInvoiced": _amount(org, invoiced), "totalToBeInvoiced": _amount(org, to_invoice),
+        "creditNoteAmount": zero, "totalInvoiced": _amount(org, invoiced),
+        "totalToBeInvoiced": _amount(org, to_invoice),
     }
 
 
