@@ -223,6 +223,18 @@ def build_spec_bundle(components: dict) -> dict:
     return {"components": {"schemas": {name: to_json_schema(schema) for name, schema in components.items()}}}
 
 
+def without_ref_siblings(node):
+    """OpenAPI 3.0 ignores what sits beside a ``$ref``; JSON Schema applies both. The Projects spec writes
+    ``type: number`` beside ``$ref: Amount`` (an object), so its bundle keeps the ``$ref`` alone."""
+    if isinstance(node, list):
+        return [without_ref_siblings(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return {"$ref": node["$ref"]}
+    return {key: without_ref_siblings(value) for key, value in node.items()}
+
+
 # ---------------------------------------------------------------- (b) stream schemas
 
 # Enumerations longer than this are named rather than listed in descriptions.
@@ -407,7 +419,8 @@ def expected_files(spec_path: Path) -> dict[Path, str]:
         files[SCHEMAS_DIR / f"{stream}.json"] = render(schema)
     for spec_name, (bundle, streams) in OTHER_API_STREAMS.items():
         other = load_spec(spec_path.parent / spec_name)
-        files[SPEC_BUNDLE.parent / f"{bundle}_schemas.json"] = render(build_spec_bundle(other["components"]["schemas"]))
+        bundled = build_spec_bundle(without_ref_siblings(other["components"]["schemas"]))
+        files[SPEC_BUNDLE.parent / f"{bundle}_schemas.json"] = render(bundled)
         for stream, schema in build_other_api_schemas(other, streams).items():
             files[SCHEMAS_DIR / f"{stream}.json"] = render(schema)
     return files
