@@ -198,3 +198,46 @@ def test_scopes_claimed_but_refused_by_xero_end_the_stream_with_one_warning(
 ])
 def test_the_other_apis_follow_the_configured_api_url(api_url: str, root: str) -> None:
     assert apis_root(api_url) == root
+
+
+class _FakeProjectsApi:
+    """What reading needs of the client (sync.collection.XeroCalls), answering like the Projects API but leaving
+    ``projectId`` out of each task, as a future API version might."""
+
+    max_concurrent_per_tenant = 5
+
+    def __init__(self, executor) -> None:
+        self.executor = executor
+        self.paths: list[str] = []
+
+    def get_json(self, tenant_id, path, params=None, headers=None):
+        self.paths.append(path)
+        page, size = int(params["page"]), int(params["pageSize"])
+        if path == endpoints.PROJECTS.path:
+            items = [{"projectId": f"p{n}"} for n in range(5)][(page - 1) * size:page * size]
+            return {"pagination": {"page": page, "pageSize": size, "pageCount": 3, "itemCount": 5}, "items": items}
+        project = path.split("/")[-2]
+        return {"pagination": {"page": 1, "pageSize": size, "pageCount": 1, "itemCount": 1},
+                "items": [{"taskId": f"t-{project}"}]}
+
+
+def test_per_project_reads_carry_their_project_and_give_back_what_the_list_held() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tap_xero.paging import RecordsBudget
+    from tap_xero.sync.collection import page_source
+    from tap_xero.sync.query import CollectionQuery
+
+    query = CollectionQuery.for_stream(endpoints.PROJECT_TASKS, None, {"page_size": 2})
+    budget = RecordsBudget(100)
+    with ThreadPoolExecutor(4) as pool:
+        api = _FakeProjectsApi(pool)
+        pages = list(page_source(api, "tenant", query, budget)({}, None, 0))
+    rows = [row for page in pages for row in page.records]
+    assert rows == [{"taskId": f"t-p{n}", "projectId": f"p{n}"} for n in range(5)]
+    assert [page.number for page in pages] == [1, 2, 3, 4, 5]
+    assert api.paths.count(endpoints.PROJECTS.path) == 3
+    assert f"{endpoints.PROJECTS_API}/Projects/p4/Tasks" in api.paths
+    for page in pages:
+        page.claim.release()  # the writer gives each page back once written
+    assert budget.held == 0  # the projects' pages, read only for their ids, were given back
