@@ -76,7 +76,7 @@ PAYMENT_SERVICES = ("paymentservices",)
 class Endpoint:
     """One Accounting collection endpoint, as Xero serves it."""
 
-    path: str  # below the API base, e.g. "Invoices"
+    path: str  # below the Accounting API base, e.g. "Invoices"; another API's from its base, "assets.xro/1.0/Assets"
     envelope_key: str  # key of the record list in the response body
     record_schema: str  # component schema of one record in the spec
     id_field: str | None  # the record's identifier (None: a singleton settings object)
@@ -214,6 +214,8 @@ OTHER_API_BASES = (ASSETS_API, PROJECTS_API)
 ASSETS_SCOPES = read_scopes("assets")  # ("assets", "assets.read")
 PROJECTS_SCOPES = read_scopes("projects")
 ASSET_STATUSES = ("DRAFT", "REGISTERED", "DISPOSED")  # GET /Assets requires one
+# pageSize: Assets take at most 200 (Xero's Assets documentation; the spec states only the default, 10), the
+# Projects API 1..500 (its spec; default 50).
 ITEMS_ENVELOPE = "items"
 BARE_LIST = ""  # envelope_key of an answer that is the list itself (GET /AssetTypes)
 
