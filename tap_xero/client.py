@@ -274,7 +274,7 @@ class XeroStream(CompatStream):
             query.start(read_state.bookmark),  # before this read moves the bookmark
         )
         read = CollectionRead(
-            query, page_source(self.client, tenant_id, query, budget),
+            query, page_source(self.client, tenant_id, query, budget, known=self.tap.run_facts),
             lambda record: self.prepare_record(record, tenant_id),
             start=query.start(read_state.bookmark),
             start_offset=(query.offset_bookmark(read_state.bookmark) or 0) if query.pages_by_offset else 0,

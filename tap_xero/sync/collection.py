@@ -51,14 +51,23 @@ class XeroCalls(Protocol):
                  headers: dict | None = None) -> dict: ...
 
 
+class ParentIds(Protocol):
+    """Where a per-parent read finds a parent list read earlier in the run, and leaves its own (RunFacts)."""
+
+    def parent_ids(self, tenant_id: str, path: str) -> list[str] | None: ...
+
+    def remember_parent_ids(self, tenant_id: str, path: str, ids: list[str]) -> None: ...
+
+
 def page_source(client: XeroCalls, tenant_id: str, query: CollectionQuery,
-                budget: RecordsBudget | None = None) -> PageSource:
+                budget: RecordsBudget | None = None, known: ParentIds | None = None) -> PageSource:
     """The pages of ``query`` for one tenant through ``client``, fetched ahead within its allowance (and
     within ``budget``, the records all the stream's reads may hold at once).
 
     An endpoint with ``split_by`` (Assets: ``status`` is required) is read as one query per value, and one
     with a ``parent`` (a project's tasks or time) as one query per parent record, the parent's ids read
-    first (one call per page of parents); their pages come one query after the other, numbered on."""
+    first (one call per page of parents, none when ``known`` has them from earlier in the run; a complete
+    list is left there); their pages come one query after the other, numbered on."""
     endpoint = query.endpoint
 
     def one_query(target: Endpoint, path: str, params: dict, headers: dict | None, start_offset: int) -> Iterator[Page]:
@@ -74,11 +83,19 @@ def page_source(client: XeroCalls, tenant_id: str, query: CollectionQuery,
         )
 
     def parent_ids(parent: Endpoint) -> Iterator[str]:
+        listed = known.parent_ids(tenant_id, parent.path) if known is not None else None
+        if listed is not None:
+            yield from listed
+            return
+        listed = []
         for page in one_query(parent, parent.path, {}, None, 0):
             ids = [str(record.get(parent.id_field)) for record in page.records]
             page.records = []
             page.claim.release()
+            listed += ids
             yield from ids
+        if known is not None:
+            known.remember_parent_ids(tenant_id, parent.path, listed)
 
     def pages(params: dict, ims: dt.datetime | None, start_offset: int = 0) -> Iterator[Page]:
         headers = {"If-Modified-Since": values.ims_header(ims)} if ims is not None else None
