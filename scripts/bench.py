@@ -19,7 +19,8 @@ for both taps, on the same sandbox data and the same streams, in one run:
 5. ``cost``: what a run of our tap costs in API calls as a new user runs it: one organisation
    (``--cost-scale`` invoices), the default stream selection, ``start_date`` ten years back; the
    first run, then an incremental run after 1% of the invoices changed; each beside the physical
-   minimum, with the reports apart (the minimum Xero allows for the report window).
+   minimum, with the reports apart (the minimum Xero allows for the report window); then another 1%
+   changed in amount (new journals in their months, so those report months are read again).
 6. ``orgs``: many organisations in one process under Xero's real limits (60 calls a minute and 5 at once
    per organisation, 10,000 a minute for the app) and ``--orgs-latency-ms`` a call: a new user's first run
    (default selection, as ``cost``) of 1..N organisations of ``--orgs-scale`` invoices each
@@ -43,6 +44,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import contextlib
+import copy
 import json
 import math
 import os
@@ -399,7 +401,7 @@ class Tap:
         args = ["--config", str(self.config_path)]
         if self.catalog_path is not None:  # None: the tap's default selection
             args += ["--catalog", str(self.catalog_path)]
-        if kind == "incremental" and self.state:
+        if kind.startswith("incremental") and self.state:
             state_path = self.workdir / "state.json"
             state_path.write_text(json.dumps(self.state))
             args += ["--state", str(state_path)]
@@ -648,19 +650,32 @@ def ms_of(value: str | None) -> int:
     return int(value[6:].split(")")[0].split("+")[0])
 
 
-def change_invoices(sandbox: Sandbox, share: float) -> list[str]:
-    """Edit ``share`` of each tenant's invoices (their Reference: no posting, so no new journal); their ids."""
+def change_invoices(sandbox: Sandbox, share: float, *, post: bool = False, skip: int = 0) -> list[str]:
+    """Edit ``share`` of each tenant's invoices; their ids. Their Reference (no posting, so no new journal), or
+    with ``post`` their first line's amount (Xero journals the change, dated on the invoice's date, so the report
+    months it falls in change). ``skip``: start further along, to edit other invoices than an earlier call."""
     changed = []
     for tenant_id in sandbox.info["tenant_ids"]:
         # Voided and deleted invoices cannot be edited, nor those in a locked period, as in Xero.
         invoices = sandbox.read_all(tenant_id, BY_PATH["Invoices"])
         ids = [r["InvoiceID"] for r in invoices
-               if r.get("Status") not in ("VOIDED", "DELETED") and ms_of(r.get("Date")) >= UNLOCKED_FROM_MS]
+               if r.get("Status") not in ("VOIDED", "DELETED") and ms_of(r.get("Date")) >= UNLOCKED_FROM_MS
+               and (not post or (r.get("Status") == "AUTHORISED" and not float(r.get("AmountPaid") or 0)
+                                 and not float(r.get("AmountCredited") or 0)))]  # as Xero: paid lines are fixed
         wanted = max(1, round(len(invoices) * share))
-        for record_id in ids[::max(1, len(ids) // wanted)][:wanted]:
+        by_id = {r["InvoiceID"]: r for r in invoices}
+        for record_id in ids[skip::max(1, len(ids) // wanted)][:wanted]:
+            fields: dict = {"Reference": f"changed {record_id[-6:]}"}
+            if post:
+                lines = copy.deepcopy(by_id[record_id].get("LineItems") or [])
+                if not lines:
+                    continue
+                lines[0]["UnitAmount"] = round(float(lines[0].get("UnitAmount") or 0) + 1.0, 2)
+                lines[0].pop("LineAmount", None)
+                fields = {"LineItems": lines}
             sandbox.call("POST", "/_sandbox/mutations", {
                 "tenant_id": tenant_id, "envelope_key": "Invoices", "action": "update", "record_id": record_id,
-                "fields": {"Reference": f"changed {record_id[-6:]}"}})
+                "fields": fields})
             changed.append(record_id)
     return changed
 
@@ -689,6 +704,12 @@ def phase_cost(options, workdir: Path) -> dict:
         changed = {t: {path: len(box.read_all(t, ENDPOINT_AT[path], since)) for path in paths
                        if ENDPOINT_AT[path].if_modified_since} for t in box.info["tenant_ids"]}
         incremental = tap.sync("incremental")
+        # Then 1% more, other invoices, edited in amount: each change is journalled in its invoice's month.
+        posted_ids = change_invoices(box, COST_CHANGED_SHARE, post=True, skip=1)
+        posted_months = sorted({time.strftime("%Y-%m", time.gmtime(ms_of(r.get("Date")) / 1000))
+                                for t in box.info["tenant_ids"] for r in box.read_all(t, BY_PATH["Invoices"])
+                                if r["InvoiceID"] in set(posted_ids)})
+        posted = tap.sync("incremental-posted")
     tenants = box.info["tenant_ids"]
     months = DEFAULT_REPORT_HISTORY_MONTHS
 
@@ -708,6 +729,11 @@ def phase_cost(options, workdir: Path) -> dict:
                         "records": incremental.records, "wall_s": incremental.wall_s,
                         "changed_invoices_emitted": len(set(changed_ids) & set(incremental.invoice_ids)),
                         "calls_by_path": incremental.api_calls_by_path},
+        "incremental_posted": {"api_calls": posted.api_calls, "report_calls": report_calls(posted),
+                               "changed_invoices": len(posted_ids), "months_posted_in": posted_months,
+                               "records": posted.records, "wall_s": posted.wall_s,
+                               "changed_invoices_emitted": len(set(posted_ids) & set(posted.invoice_ids)),
+                               "calls_by_path": posted.api_calls_by_path},
     }
 
 
@@ -916,6 +942,11 @@ def format_report(results: dict) -> str:
             lines.append(f"{'  of which reports':34}{row['report_calls']:>8}{row['minimum_report_calls']:>10}")
         lines.append(f"changed invoices re-emitted by the incremental run: "
                      f"{cost['incremental']['changed_invoices_emitted']} of {cost['changed_invoices']}")
+        posted = cost.get("incremental_posted")
+        if posted:
+            lines.append(f"{'incremental, 1% changed in amount':34}{posted['api_calls']:>8}  (reports "
+                         f"{posted['report_calls']}; postings in {len(posted['months_posted_in'])} months; "
+                         f"re-emitted {posted['changed_invoices_emitted']} of {posted['changed_invoices']})")
         lines.append("")
     limits = results.get("limits")
     if limits:

@@ -88,7 +88,7 @@ class XeroAuthenticator(OAuthAuthenticator):
         )
         self.settings = settings
         self.logger = logger or LOGGER
-        self._session = session or requests.Session()
+        self._token_session = session or requests.Session()  # not the SDK's private _session
         self._clock = clock
         self._lock = threading.RLock()
         self._store = open_token_store(settings, self.logger)
@@ -302,7 +302,7 @@ class XeroAuthenticator(OAuthAuthenticator):
         return self._request_token({"grant_type": "refresh_token", "refresh_token": refresh_token})
 
     def _request_token(self, form: dict[str, str]) -> dict[str, Any]:
-        return request_token(self.settings, form, self.mode, session=self._session)
+        return request_token(self.settings, form, self.mode, session=self._token_session)
 
     def _expired_message(self) -> str:
         when = _utc_text(self._expires_at) if self._expires_at is not None else "an unknown time"

@@ -40,7 +40,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 import singer_sdk.singerlib as singer
 from singer_sdk import Tap
@@ -65,6 +65,15 @@ from tap_xero.sync.run_facts import JOURNALS_STREAM
 from tap_xero.sync.tenant_sync import TenantWriter
 from tap_xero.webhooks import targeted
 
+if TYPE_CHECKING:  # for types only: the HTTP client is built on first use (--about needs none)
+    from collections.abc import Mapping
+
+    from tap_xero.auth import XeroAuthenticator
+    from tap_xero.http import XeroClient
+    from tap_xero.settings import XeroSettings
+    from tap_xero.sync.run_facts import RunFacts
+    from tap_xero.tenants import Tenant
+
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
 
 
@@ -75,7 +84,36 @@ class XeroStreamMetadata(singer.StreamMetadata):
     required_scopes: list[str] | None = None
 
 
-def _tenant_id(tenant: Any) -> str:  # noqa: ANN401 - a tenants.Tenant or a plain id
+class TapServices(Protocol):
+    """What a stream is given by the tap (``tap.TapXero``, which implements it; a test there holds it to it)."""
+
+    @property
+    def xero_client(self) -> XeroClient: ...
+    @property
+    def tenants(self) -> list[Tenant]: ...
+    @property
+    def settings(self) -> XeroSettings: ...
+    @property
+    def authenticator(self) -> XeroAuthenticator: ...
+    @property
+    def run_facts(self) -> RunFacts: ...
+    @property
+    def reads_all_tenants_at_once(self) -> bool: ...
+    @property
+    def state(self) -> Mapping[str, Any]: ...
+    @property
+    def streams(self) -> Mapping[str, Any]: ...
+    @property
+    def config(self) -> Mapping[str, Any]: ...
+    def stream_started(self, stream: Any) -> None: ...  # noqa: ANN401 - a stream of the tap
+
+
+def _remember_refusal(stream: XeroStream | None, tenant_id: str) -> None:
+    if stream is not None:
+        stream.remember_refusal({"tenant_id": tenant_id})
+
+
+def _tenant_id(tenant: Tenant | str) -> str:
     return tenant if isinstance(tenant, str) else str(tenant.tenant_id)
 
 
@@ -157,7 +195,11 @@ class XeroStream(CompatStream):
     # -- what the sync modules are given --------------------------------------------------------------
 
     @property
-    def client(self) -> Any:  # noqa: ANN401 - http.XeroClient (importing it would load requests for --about)
+    def tap(self) -> TapServices:
+        return cast("TapServices", super().tap)
+
+    @property
+    def client(self) -> XeroClient:
         return self.tap.xero_client
 
     @functools.cached_property
@@ -386,17 +428,16 @@ class XeroReportStream(XeroStream):
     def _reader(self, tenant_id: str, state: dict) -> ReportReader:
         assert self.report is not None
         settings = self.tap.settings
-        journals = self.tap.streams.get(JOURNALS_STREAM)
+        found = self.tap.streams.get(JOURNALS_STREAM)
+        journals = found if isinstance(found, XeroStream) else None
         granted = self.tap.authenticator.granted_scopes()
-        journals_allowed = (
-            isinstance(journals, XeroStream) and not journals.refused_for(tenant_id)
-            and not missing_scopes(stream_scopes(journals), granted)
-        )
+        journals_allowed = journals is not None and not journals.refused_for(tenant_id) and not missing_scopes(
+            stream_scopes(journals), granted)
         return ReportReader(
             self.report, tenant_id, stream_name=self.name, client=self.client, facts=self.tap.run_facts,
             state=state, save_state=self.write_state_now,
             history_months=settings.report_history_months, reread_months=settings.report_reread_months,
             journals_allowed=journals_allowed,
-            on_journals_refused=lambda: journals.remember_refusal({"tenant_id": tenant_id}),
+            on_journals_refused=functools.partial(_remember_refusal, journals, tenant_id),
             convert=self._convert, logger=self.logger, now=dt.datetime.now(dt.timezone.utc),
         )

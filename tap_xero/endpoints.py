@@ -285,6 +285,9 @@ class Report:
     columns: PeriodColumns | None = None  # None: one period a call
     balances: bool = True  # a month's figures depend on every earlier posting (balances), not only the month's
     from_postings: bool = True  # figures are sums of journal lines (BudgetSummary's are the budget's)
+    # The account type whose postings alone move its figures (a bank summary moves with bank accounts only);
+    # None: any posting may.
+    moved_by: str | None = None
 
     @property
     def path(self) -> str:
@@ -306,7 +309,7 @@ REPORTS: tuple[Report, ...] = (
         balances=False,
     ),
     Report("TrialBalance", "accounting.reports.trialbalance.read", ("date",)),
-    Report("BankSummary", "accounting.reports.banksummary.read", ("fromDate", "toDate")),  # opening balances
+    Report("BankSummary", "accounting.reports.banksummary.read", ("fromDate", "toDate"), moved_by="BANK"),
     Report(
         "BudgetSummary", "accounting.reports.budgetsummary.read", ("date",), PeriodColumns.COUNT,
         balances=False, from_postings=False,

@@ -318,23 +318,11 @@ class XeroClient:
 
     # -- one attempt --------------------------------------------------------------------------------
 
-    def _session(self) -> requests.Session:
+    def _thread_session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
             self.sessions_opened += 1
-            session = requests.Session()
-            session.headers.update(
-                {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": USER_AGENT}
-            )
-            # The environment's proxy and CA-bundle settings, read once for the API's host: requests
-            # would otherwise scan os.environ and look for ~/.netrc on every call (a third of its own CPU
-            # per call). A .netrc entry is never wanted here: it would replace the Bearer header.
-            settings = session.merge_environment_settings(self.api_url, {}, None, None, None)
-            session.trust_env = False
-            session.proxies.update(settings["proxies"])
-            session.verify = settings["verify"]
-            session.cert = settings["cert"]
-            self._local.session = session
+            session = self._local.session = new_session(self.api_url)
         return session
 
     def _log_backoff(self, details: Mapping[str, Any]) -> None:
@@ -373,10 +361,10 @@ class XeroClient:
                 if renewals < self.MAX_RENEWALS_PER_CALL and self.authenticator.on_unauthorized(token):
                     renewals += 1
                     continue
-                raise self._token_refused(detail, renewals)
+                raise token_refused(detail, renewals)
             if status >= 500 or status == 408:
                 raise TransientError(f"HTTP {status}: {errors.redact(_xero_message(body))[:200]}")
-            raise self._api_error(status, tenant_id, path, body)
+            raise api_error(status, tenant_id, path, body)
 
     def _send(self, tenant_id: str, url: str, params: dict | None, headers: dict | None,
               token: str) -> tuple[requests.Response, bytes]:
@@ -390,7 +378,7 @@ class XeroClient:
             try:
                 # stream=True, then the whole body in one read: requests' own ``.content`` reads (and
                 # gunzips) it 10 KB at a time, a fifth of the CPU of a 1,000-invoice page.
-                response = self._session().get(
+                response = self._thread_session().get(
                     url, params=params, headers=request_headers, timeout=self.timeout, stream=True
                 )
                 body = _read_body(response)
@@ -419,38 +407,54 @@ class XeroClient:
         )
         self.limits.pause(tenant_id, wait, app_wide=problem.startswith("app"))
 
-    @staticmethod
-    def _token_refused(detail: str, renewals: int) -> errors.AuthError:
-        """The 401 that ends a run: say whether the token was renewed, never claim a renewal that did not happen."""
-        if renewals:
-            message = (
-                f"Xero rejected the access token ({errors.redact(detail)}) even after {renewals} renewal(s): "
-                "reconnect the Xero connection or renew the credentials"
-            )
-        else:
-            message = (
-                f"Xero rejected the access token ({errors.redact(detail)}) and it cannot be renewed: there is no "
-                "refresh token (a platform's access token). Start the run with a fresh token, or configure "
-                "refresh_token with client_id and client_secret"
-            )
-        error = errors.AuthError(message)
-        error.status = 401  # type: ignore[attr-defined]
-        return error
 
-    @staticmethod
-    def _api_error(status: int, tenant_id: str, path: str, body: bytes) -> errors.XeroApiError:
-        detail = _xero_message(body)
-        if status == 400:
-            message = f"Xero rejected the request: {detail}"
-        elif status == 403:
-            message = (
-                f"Xero refused access to tenant {tenant_id} ({detail or 'Forbidden'}): the organisation is not "
-                "connected to this app any more; reconnect it or remove it from tenant_ids"
-            )
-        elif status == 404:
-            message = f"Xero has no such resource ({detail or 'Not Found'})"
-        elif status == 410:
-            message = f"Xero has retired this resource ({detail or 'Gone'})"
-        else:
-            message = f"Xero answered HTTP {status}: {detail}"
-        return errors.XeroApiError(message, status=status, path=path)
+def new_session(api_url: str) -> requests.Session:
+    """A session for one thread's calls to ``api_url``, with the environment's proxy and CA bundle.
+
+    They are read once for the API's host: requests would otherwise scan os.environ and look for ~/.netrc on
+    every call (a third of its own CPU per call). A .netrc entry is never wanted here: it would replace the
+    Bearer header."""
+    session = requests.Session()
+    session.headers.update({"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": USER_AGENT})
+    settings = session.merge_environment_settings(api_url, {}, None, None, None)
+    session.trust_env = False
+    session.proxies.update(settings["proxies"])
+    session.verify = settings["verify"]
+    session.cert = settings["cert"]
+    return session
+
+
+def token_refused(detail: str, renewals: int) -> errors.AuthError:
+    """The 401 that ends a run: say whether the token was renewed, never claim a renewal that did not happen."""
+    if renewals:
+        message = (
+            f"Xero rejected the access token ({errors.redact(detail)}) even after {renewals} renewal(s): "
+            "reconnect the Xero connection or renew the credentials"
+        )
+    else:
+        message = (
+            f"Xero rejected the access token ({errors.redact(detail)}) and it cannot be renewed: there is no "
+            "refresh token (a platform's access token). Start the run with a fresh token, or configure "
+            "refresh_token with client_id and client_secret"
+        )
+    error = errors.AuthError(message)
+    error.status = 401  # type: ignore[attr-defined]
+    return error
+
+
+def api_error(status: int, tenant_id: str, path: str, body: bytes) -> errors.XeroApiError:
+    detail = _xero_message(body)
+    if status == 400:
+        message = f"Xero rejected the request: {detail}"
+    elif status == 403:
+        message = (
+            f"Xero refused access to tenant {tenant_id} ({detail or 'Forbidden'}): the organisation is not "
+            "connected to this app any more; reconnect it or remove it from tenant_ids"
+        )
+    elif status == 404:
+        message = f"Xero has no such resource ({detail or 'Not Found'})"
+    elif status == 410:
+        message = f"Xero has retired this resource ({detail or 'Gone'})"
+    else:
+        message = f"Xero answered HTTP {status}: {detail}"
+    return errors.XeroApiError(message, status=status, path=path)

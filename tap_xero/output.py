@@ -25,7 +25,7 @@ import select
 import sys
 import weakref
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.singerlib.encoding.simple import (
@@ -35,6 +35,9 @@ from singer_sdk.singerlib.encoding.simple import (
     SchemaMessage,
     StateMessage,
 )
+
+if TYPE_CHECKING:
+    from tap_xero.sdk_compat import CompatStream
 
 FLUSH_BYTES = 1 << 16  # records are written to stdout in chunks of about this size
 _NEWLINE = b"\n"
@@ -142,7 +145,7 @@ def write_all(out: Any, data: bytes) -> None:  # noqa: ANN401
         view = view[written:]
 
 
-def direct_record_maps(stream: Any) -> list[tuple[str, Any]] | bool:  # noqa: ANN401
+def direct_record_maps(stream: CompatStream) -> list[tuple[str, Any]] | bool:
     """How ``stream`` may write its records as ready dictionaries, or False for the SDK's own path.
 
     The direct path needs this module's writer (it encodes dictionaries) and nothing deselected (the
@@ -152,7 +155,7 @@ def direct_record_maps(stream: Any) -> list[tuple[str, Any]] | bool:  # noqa: AN
     """
     from singer_sdk.mapper import SameRecordTransform
 
-    if not isinstance(getattr(stream._tap, "message_writer", None), XeroWriter):
+    if not isinstance(getattr(stream.tap, "message_writer", None), XeroWriter):
         return False
     if not all(stream.mask.values()):
         return False

@@ -80,7 +80,7 @@ class CompatStream(Stream):
         return super()._generate_record_messages(record) if messages is None else messages
 
     @property
-    def tap(self) -> Any:  # noqa: ANN401 - the TapXero (typed there; importing it here would be a cycle)
+    def tap(self) -> Any:  # noqa: ANN401 - the TapXero; client.XeroStream.tap narrows it to client.TapServices
         return self._tap
 
     @property

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import copy
 import gc
+import logging
 import os
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePath
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 from singer_sdk import Stream
@@ -36,6 +38,7 @@ from singer_sdk.singerlib import StateMessage
 
 from tap_xero import errors
 from tap_xero.auth import XeroAuthenticator
+from tap_xero.client import XeroStream
 from tap_xero.memory import limit_malloc_arenas
 from tap_xero.output import XeroWriter
 from tap_xero.platform_state import echo_input_state, input_state
@@ -43,13 +46,63 @@ from tap_xero.run_guard import RunGuard
 from tap_xero.scopes import drop_ungranted_streams
 from tap_xero.sdk_compat import CompatTap, read_json_file
 from tap_xero.streams import STREAM_CLASSES
-from tap_xero.sync.calls_ahead import AHEAD_DAY_RESERVE, AHEAD_STREAMS, CallsAhead
+from tap_xero.sync.calls_ahead import AHEAD_DAY_RESERVE, AHEAD_STREAMS, CallsAhead, PlansAhead
 from tap_xero.sync.fan_in import MAX_READERS
 from tap_xero.sync.run_facts import RunFacts
 from tap_xero.webhooks import targeted
 from tap_xero.webhooks.stream import webhook_streams
 from tap_xero.settings import CONFIG_SCHEMA, XeroSettings, merge_sources
 from tap_xero.tenants import Tenant, fetch_connections, resolve_tenants
+
+if TYPE_CHECKING:  # imported when first used: --about and --discover need no HTTP client
+    from tap_xero.client import TapServices
+    from tap_xero.http import XeroClient
+
+    def _implements_tap_services(tap: TapXero) -> TapServices:  # mypy holds TapXero to what streams use
+        return tap
+
+
+def _read_config(config: dict | PurePath | str | list[PurePath | str] | None) -> dict[str, Any]:
+    """The config as given: a dict, or one or more JSON files (later files win)."""
+    if config is None:
+        return {}
+    if isinstance(config, dict):
+        return dict(config)
+    paths = config if isinstance(config, list) else [config]
+    merged: dict[str, Any] = {}
+    for path in paths:
+        merged.update(read_json_file(path))
+    return merged
+
+
+def _new_client(settings: XeroSettings, authenticator: XeroAuthenticator, guard: RunGuard,
+                logger: logging.Logger) -> XeroClient:
+    """The run's HTTP client, built on first use (--about and --discover need none)."""
+    from tap_xero.app_limiter_pg import open_app_limiter
+    from tap_xero.http import XeroClient
+
+    return XeroClient(
+        settings.api_url,
+        authenticator,
+        timeout=settings.request_timeout,
+        max_concurrent_per_tenant=settings.max_concurrent_requests,
+        logger=logger,
+        guard=guard,
+        call_budget=settings.call_budget,
+        reader_threads=MAX_READERS,
+        app_per_minute=settings.app_calls_per_minute,
+        shared_app=open_app_limiter(settings, logger),
+    )
+
+
+@dataclass(frozen=True)
+class _NoCallAhead:
+    """A stream with no first call to make ahead (a webhook stream): it keeps its place in the order."""
+
+    name: str
+
+    def first_call(self, tenant_id: str) -> None:
+        return None
 
 
 class XeroCommand(SingerCommand):
@@ -97,6 +150,7 @@ class TapXero(CompatTap):
         PluginCapabilities.STRUCTURED_LOGGING,
     ]
     final_state_written = False  # by a sync of this process (XeroCommand hands on the platform's state if not)
+    _calls_ahead: CallsAhead | None = None  # for a run (sync/calls_ahead.py)
     reads_all_tenants_at_once = False  # set for a run: each stream reads every tenant at once (sync/fan_in.py)
 
     def __init__(
@@ -108,14 +162,14 @@ class TapXero(CompatTap):
         environ: Mapping[str, str] | None = None,
         **kwargs: Any,  # noqa: ANN401 - passed on to the SDK's Tap
     ) -> None:
-        explicit = self._read_config(config)
+        explicit = _read_config(config)
         if parse_env_config:
             explicit.update(self.env_var_config)  # TAP_XERO_* over the files (SDK convention)
         environ = os.environ if environ is None else environ
         merged, self._setting_origins = merge_sources(explicit, environ)
         self._settings: XeroSettings | None = None
         self._authenticator: XeroAuthenticator | None = None
-        self._xero_client: Any = None
+        self._xero_client: XeroClient | None = None
         self._tenants: list[Tenant] | None = None
         self._lazy_lock = threading.RLock()
         self.run_facts = RunFacts()
@@ -126,18 +180,6 @@ class TapXero(CompatTap):
         super().__init__(config=merged, parse_env_config=False, validate_config=validate_config, **kwargs)
         if platform_warning:
             self.logger.warning("%s", platform_warning)
-
-    @staticmethod
-    def _read_config(config: dict | PurePath | str | list[PurePath | str] | None) -> dict[str, Any]:
-        if config is None:
-            return {}
-        if isinstance(config, dict):
-            return dict(config)
-        paths = config if isinstance(config, list) else [config]
-        merged: dict[str, Any] = {}
-        for path in paths:
-            merged.update(read_json_file(path))
-        return merged
 
     def check_settings(self) -> None:
         """Our checks before the SDK's, so a bad value gets a message naming the setting and the fix."""
@@ -189,25 +231,10 @@ class TapXero(CompatTap):
             return self._run_guard
 
     @property
-    def xero_client(self) -> Any:  # noqa: ANN401  (tap_xero.http.XeroClient)
+    def xero_client(self) -> XeroClient:
         with self._lazy_lock:
             if self._xero_client is None:
-                from tap_xero.app_limiter_pg import open_app_limiter
-                from tap_xero.http import XeroClient
-
-                settings = self.settings
-                self._xero_client = XeroClient(
-                    settings.api_url,
-                    self.authenticator,
-                    timeout=settings.request_timeout,
-                    max_concurrent_per_tenant=settings.max_concurrent_requests,
-                    logger=self.logger,
-                    guard=self.run_guard,
-                    call_budget=settings.call_budget,
-                    reader_threads=MAX_READERS,
-                    app_per_minute=settings.app_calls_per_minute,
-                    shared_app=open_app_limiter(settings, self.logger),
-                )
+                self._xero_client = _new_client(self.settings, self.authenticator, self.run_guard, self.logger)
             return self._xero_client
 
     @property
@@ -301,43 +328,29 @@ class TapXero(CompatTap):
                 left = day_left.get(tenant_id, AHEAD_DAY_RESERVE)
                 return facts.stopped(tenant_id) is None and left >= AHEAD_DAY_RESERVE
 
-            client.calls_ahead = CallsAhead(client.call, may_call=may_call)
+            client.calls_ahead = self._calls_ahead = CallsAhead(client.call, may_call=may_call)
 
     def _stop_calls_ahead(self) -> None:
-        client = self._xero_client
-        ahead = getattr(client, "calls_ahead", None)
+        ahead, self._calls_ahead = self._calls_ahead, None
         if ahead is not None:
+            if self._xero_client is not None:
+                self._xero_client.calls_ahead = None
             ahead.close()
-            if ahead.made:
-                self.logger.info("Calls made ahead for the next streams: %d, of which unused: %d (%s).",
-                                 ahead.made, ahead.unused, "none wasted" if not ahead.unused else "the run stopped "
-                                 "before their streams" if self.run_facts.stops else "a stream asked differently")
-            client.calls_ahead = None
+            summary = ahead.summary(run_stopped=bool(self.run_facts.stops))
+            if summary:
+                self.logger.info("%s", summary)
 
     def stream_started(self, stream: Stream) -> None:
-        """``stream`` starts reading: the calls made ahead for it are its own now (the previous stream's unasked
-        ones are dropped), and each tenant's next AHEAD_STREAMS streams' first calls are planned."""
-        ahead = getattr(self._xero_client, "calls_ahead", None)
+        """``stream`` starts reading: calls made ahead move on to the streams after it (sync/calls_ahead.py)."""
+        ahead = self._calls_ahead
         if ahead is None:
             return
         order = [s for s in self.streams.values()
                  if (s.selected or s.has_selected_descendents) and s.parent_stream_type is None]
-        if stream not in order:
-            return
-        index = order.index(stream)
-        if index:
-            ahead.forget(order[index - 1].name)
-        upcoming = [s for s in order[index + 1:] if hasattr(s, "first_call")]
-        for tenant in self.tenants:
-            tenant_id = tenant if isinstance(tenant, str) else str(tenant.tenant_id)
-            calls = []
-            for later in upcoming:
-                call = later.first_call(tenant_id)
-                if call is not None:
-                    calls.append(call)
-                    if len(calls) == AHEAD_STREAMS:
-                        break
-            ahead.plan(tenant_id, calls)
+        if stream in order:
+            index = order.index(stream)
+            planners: list[PlansAhead] = [s if isinstance(s, XeroStream) else _NoCallAhead(s.name) for s in order]
+            ahead.stream_started(planners, index, (t if isinstance(t, str) else str(t.tenant_id) for t in self.tenants))
 
     def on_stop_signal(self, signum: int) -> None:
         """SIGTERM/SIGINT: stop at the next safe point (run_guard); a second signal stops at once."""

@@ -25,9 +25,10 @@ import functools
 import json
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from tap_xero.paging import Claim, RecordsBudget
 
@@ -63,6 +64,15 @@ class _Ahead:
     call: FirstCall
     claim: Claim | None = None
     future: Future | None = field(default=None, repr=False)
+
+
+class PlansAhead(Protocol):
+    """A stream whose first call can be made ahead (``XeroStream.first_call``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def first_call(self, tenant_id: str) -> FirstCall | None: ...
 
 
 class CallsAhead:
@@ -139,6 +149,30 @@ class CallsAhead:
         self._executor.shutdown(wait=False, cancel_futures=True)
         for ahead in left:
             self._release(ahead)
+
+    def stream_started(self, order: Sequence[PlansAhead], index: int, tenant_ids: Iterable[str]) -> None:
+        """``order[index]`` starts reading: the calls made ahead for it are its own now (the previous stream's
+        unasked ones are dropped), and each tenant's next AHEAD_STREAMS streams' first calls are planned."""
+        if index:
+            self.forget(order[index - 1].name)
+        upcoming = order[index + 1:]
+        for tenant_id in tenant_ids:
+            calls = []
+            for later in upcoming:
+                call = later.first_call(tenant_id)
+                if call is not None:
+                    calls.append(call)
+                    if len(calls) == AHEAD_STREAMS:
+                        break
+            self.plan(tenant_id, calls)
+
+    def summary(self, *, run_stopped: bool) -> str | None:
+        """One line for the end of the run: calls made ahead and how many no stream took (None: none made)."""
+        if not self.made:
+            return None
+        why = "none wasted" if not self.unused else (
+            "the run stopped before their streams" if run_stopped else "a stream asked differently")
+        return f"Calls made ahead for the next streams: {self.made}, of which unused: {self.unused} ({why})."
 
     # -- inside ----------------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Executor
 from typing import Any, Protocol
 
 from tap_xero import values
@@ -44,8 +45,10 @@ PageSource = Callable[[dict, "dt.datetime | None", int], Iterator[Page]]
 class XeroCalls(Protocol):
     """What reading needs of ``http.XeroClient``."""
 
-    executor: Any
-    max_concurrent_per_tenant: int
+    @property
+    def executor(self) -> Executor: ...
+    @property
+    def max_concurrent_per_tenant(self) -> int: ...
 
     def get_json(self, tenant_id: str, path: str, params: dict | None = None,
                  headers: dict | None = None) -> dict: ...

@@ -28,11 +28,13 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable, Iterator, MutableMapping
+from concurrent.futures import Executor
 from typing import Any, Protocol
 
 from tap_xero import errors, reports
 from tap_xero.endpoints import JOURNALS_ENDPOINT, ORGANISATION, Paging, Report
 from tap_xero.paging import iter_pages, ordered_lookahead
+from tap_xero.progress import Progress
 from tap_xero.sync.fan_in import Delivery
 from tap_xero.sync.report_months import (
     STATE_KEY, Evidence, MonthsRead, ReportPolicy, add_months, chunks, lock_month, month_of, plan,
@@ -46,9 +48,12 @@ EVIDENCE_MARGIN = dt.timedelta(minutes=5)
 class ReportClient(Protocol):
     """What the reader needs of ``http.XeroClient``."""
 
-    executor: Any
-    max_concurrent_per_tenant: int
-    progress: Any
+    @property
+    def executor(self) -> Executor: ...
+    @property
+    def max_concurrent_per_tenant(self) -> int: ...
+    @property
+    def progress(self) -> Progress: ...
 
     def get_json(self, tenant_id: str, path: str, params: dict | None = None, headers: dict | None = None) -> dict: ...
 
@@ -126,7 +131,7 @@ class ReportReader:
         if read.first is None:  # a first read needs no evidence, only the baseline for the next run
             return Evidence(frozenset(), seen.newest_known) if seen is not None and seen.complete else None
         if read.journal_number is not None and seen is not None:
-            changed = seen.changed_since(read.journal_number)
+            changed = seen.changed_since(read.journal_number, self.report.moved_by)
             if changed is not None:
                 return Evidence(changed, seen.newest_known)
         if not self.journals_allowed or (read.journal_number is None and read.planned_at is None):
@@ -157,8 +162,8 @@ class ReportReader:
         seen.complete = True
         if after is not None:
             self.facts.remember_journals(self.tenant_id, seen)
-            return Evidence(seen.changed_since(after) or frozenset(), seen.newest_known)
-        return Evidence(frozenset(seen.newest_by_month), seen.newest)
+            return Evidence(seen.changed_since(after, self.report.moved_by) or frozenset(), seen.newest_known)
+        return Evidence(frozenset(seen.months_of(self.report.moved_by)), seen.newest)
 
     # -- 2. and 3. the calls and the rows --------------------------------------------------------------
 

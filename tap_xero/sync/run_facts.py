@@ -19,11 +19,13 @@ import threading
 from dataclasses import dataclass, field
 
 from tap_xero import errors, values
+from tap_xero.endpoints import REPORTS
 from tap_xero.sync.report_months import month_of
 
 JOURNALS_STREAM = "journals"
 ORGANISATIONS_STREAM = "organisations"
 LOCK_DATE_FIELDS = ("PeriodLockDate", "EndOfYearLockDate")
+MOVING_ACCOUNT_TYPES = frozenset(report.moved_by for report in REPORTS if report.moved_by)
 
 
 @dataclass
@@ -34,6 +36,8 @@ class JournalsSeen:
     complete: bool = False
     newest: int | None = None
     newest_by_month: dict[dt.date, int] = field(default_factory=dict)
+    # The same for the journals with a line on an account of each type some report moves with only (BANK).
+    newest_by_month_of: dict[str, dict[dt.date, int]] = field(default_factory=dict)
 
     def add(self, journals: list[dict]) -> None:
         for journal in journals:
@@ -44,6 +48,10 @@ class JournalsSeen:
             month = month_of(day)
             if number > self.newest_by_month.get(month, -1):
                 self.newest_by_month[month] = number
+            for account_type in _account_types(journal) & MOVING_ACCOUNT_TYPES:
+                by_month = self.newest_by_month_of.setdefault(account_type, {})
+                if number > by_month.get(month, -1):
+                    by_month[month] = number
             if self.newest is None or number > self.newest:
                 self.newest = number
 
@@ -52,11 +60,23 @@ class JournalsSeen:
         """The newest JournalNumber this read knows of (the offset it started from when it found none)."""
         return max(self.newest or 0, self.after)
 
-    def changed_since(self, number: int) -> frozenset[dt.date] | None:
-        """Months holding a journal numbered above ``number``; None if this read does not cover them all."""
+    def changed_since(self, number: int, account_type: str | None = None) -> frozenset[dt.date] | None:
+        """Months holding a journal numbered above ``number`` (with a line on an ``account_type`` account if
+        given); None if this read does not cover them all."""
         if not self.complete or self.after > number:
             return None
-        return frozenset(month for month, newest in self.newest_by_month.items() if newest > number)
+        return frozenset(month for month, newest in self.months_of(account_type).items() if newest > number)
+
+    def months_of(self, account_type: str | None = None) -> dict[dt.date, int]:
+        """The newest JournalNumber per month (of the journals touching ``account_type`` accounts if given)."""
+        return self.newest_by_month if account_type is None else self.newest_by_month_of.get(account_type, {})
+
+
+def _account_types(journal: dict) -> set[str]:
+    lines = journal.get("JournalLines")
+    if not isinstance(lines, list):
+        return set()
+    return {str(line.get("AccountType")) for line in lines if isinstance(line, dict)}
 
 
 def journal_day(journal: dict) -> dt.date | None:

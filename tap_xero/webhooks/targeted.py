@@ -58,9 +58,12 @@ class Progress(Protocol):
 class XeroCalls(Protocol):
     """What a targeted read needs of ``http.XeroClient``."""
 
-    executor: Executor
-    max_concurrent_per_tenant: int
-    progress: Progress
+    @property
+    def executor(self) -> Executor: ...
+    @property
+    def max_concurrent_per_tenant(self) -> int: ...
+    @property
+    def progress(self) -> Progress: ...
 
     def get_json(self, tenant_id: str, path: str, params: dict | None = None,
                  headers: dict | None = None) -> dict: ...

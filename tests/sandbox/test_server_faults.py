@@ -23,6 +23,19 @@ def test_error_burst_answers_n_times_then_recovers(sb, xero_session):
     assert answers[0].json()["Status"] == 502
 
 
+def test_refuse_answers_as_xero_refuses_then_recovers(sb, xero_session):
+    session = xero_session(sb)
+    sb.faults.add("refuse:path=Invoices")  # 400 by default
+    sb.faults.add("refuse:status=403,path=Contacts")
+    refused = session.api("Invoices")
+    assert refused.status_code == 400 and refused.json()["Type"] == "ValidationException"
+    forbidden = session.api("Contacts")
+    assert forbidden.status_code == 403 and forbidden.json()["Detail"] == "AuthenticationUnsuccessful"
+    assert session.api("Invoices").status_code == 200
+    with pytest.raises(ValueError, match="refuse fault"):
+        parse_fault("refuse:status=502")
+
+
 def test_maintenance_is_503_plain_text(sb, xero_session):
     sb.faults.add({"kind": "maintenance"})
     answer = xero_session(sb).api("Accounts")

@@ -159,3 +159,36 @@ def test_a_bad_setting_hands_the_platforms_state_on_unchanged(tmp_path: Path) ->
     done = subprocess.run([TAP_XERO, "--config", str(config)], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2 and "page_size" in done.stderr
     assert [json.loads(line) for line in done.stdout.splitlines()] == [{"type": "STATE", "value": state}]
+
+
+@pytest.mark.parametrize("refused_with", [400, 403])
+def test_a_request_refused_mid_run_ends_on_a_state_and_the_next_run_resumes(sb: Sandbox, tmp_path: Path,
+                                                                             refused_with: int) -> None:
+    sb.faults.add(f"refuse:status={refused_with},path=Payments,after=1")  # one page of payments, then refused
+    delivered: dict[str, set] = {}
+    last_line, refused = None, None
+    for _ in range(12):
+        status, lines, err = finish(start(sb, tmp_path, last_line))
+        assert lines and json.loads(lines[-1])["type"] == "STATE", (status, err[-1500:])
+        for stream, ids in records(lines).items():
+            delivered.setdefault(stream, set()).update(ids)
+        last_line = lines[-1]
+        if status == 1:
+            refused = records(lines)
+            assert "Traceback" not in err
+            assert f"({refused_with} on Payments)" in err.strip().splitlines()[-1]  # one line: what Xero refused
+            break
+        assert status == 75, err[-2000:]  # the token's deadline came first: the next run resumes
+    assert refused is not None and refused.get("payments"), "the refusal came after a page of payments was written"
+    sb.faults.clear()
+    for _ in range(12):
+        status, lines, err = finish(start(sb, tmp_path, last_line))
+        for stream, ids in records(lines).items():
+            delivered.setdefault(stream, set()).update(ids)
+        last_line = lines[-1]
+        if status == 0:
+            break
+        assert status == 75, err[-2000:]
+    assert status == 0
+    for stream, ids in held_by(sb).items():  # the refused run's STATE claimed only what it had written
+        assert ids <= delivered.get(stream, set()), f"{stream}: {len(ids - delivered.get(stream, set()))} lost"

@@ -149,6 +149,22 @@ def test_a_back_dated_posting_rereads_its_month_and_for_balances_every_month_aft
     assert new["value"] is not None
 
 
+def test_a_posting_that_touches_no_bank_account_leaves_the_bank_summary_unread(sb: Sandbox) -> None:
+    tenant = sb.tenant_ids[0]
+    streams = {"journals", "report_trial_balance", "report_bank_summary"}
+    messages, _, _, _ = run(sb, streams, report_history_months=14)
+    state = last_state(messages)
+    changed = add_months(CURRENT, -3)
+    post_invoice(sb, tenant, changed.replace(day=10))  # receivables and revenue: no bank account moves
+    messages, error, calls, _ = run(sb, streams, state=state, report_history_months=14)
+    assert error is None
+    assert calls["Reports/TrialBalance"] == 4  # that month to the current one (balances)
+    assert "Reports/BankSummary" not in calls, calls
+    post(sb, tenant, changed.replace(day=12))  # a bank spend: the bank summary of that month on is read again
+    messages, error, calls, _ = run(sb, streams, state=last_state(messages), report_history_months=14)
+    assert error is None and calls["Reports/BankSummary"] == 4 and calls["Reports/TrialBalance"] == 4
+
+
 def test_without_journals_only_the_months_after_the_lock_date_in_the_reread_window_are_read_again(
     sb: Sandbox,
 ) -> None:
@@ -194,6 +210,16 @@ def post(sb: Sandbox, tenant: str, day: dt.date) -> None:
     sb.mutate(tenant, "BankTransactions", "create", fields={
         "Type": "SPEND", "Contact": {"ContactID": contact_id}, "BankAccount": {"Code": "090"}, "Date": day.isoformat(),
         "LineItems": [{"Description": "Back-dated", "Quantity": 1, "UnitAmount": 99, "AccountCode": "429"}],
+    })
+
+
+def post_invoice(sb: Sandbox, tenant: str, day: dt.date) -> None:
+    """An authorised sales invoice dated ``day``: journals on receivables and revenue, none on a bank account."""
+    contact_id = sb.store.list(tenant, "Contacts", _query(page=1)).records[0]["ContactID"]
+    sb.mutate(tenant, "Invoices", "create", fields={
+        "Type": "ACCREC", "Status": "AUTHORISED", "Contact": {"ContactID": contact_id}, "Date": day.isoformat(),
+        "DueDate": (day + dt.timedelta(days=30)).isoformat(),
+        "LineItems": [{"Description": "Back-dated sale", "Quantity": 1, "UnitAmount": 120, "AccountCode": "200"}],
     })
 
 

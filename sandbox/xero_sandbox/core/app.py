@@ -32,8 +32,8 @@ from xero_sandbox.core.params import parse_query
 from xero_sandbox.core.request_stats import RequestStats
 from xero_sandbox.core.routes import API_PREFIX
 from xero_sandbox.core.shapes import (
-    BadRequest, Request, Response, envelope, forbidden, json_response, maintenance, not_found, problem, server_error,
-    text_response, too_many_requests, unauthorized, validation_error,
+    BadRequest, Request, Response, envelope, forbidden, json_response, maintenance, not_found, problem, refusal,
+    server_error, text_response, too_many_requests, unauthorized, validation_error,
 )
 
 
@@ -112,6 +112,8 @@ class SandboxApp:
                 time.sleep(fault.delay)
             elif fault.kind == "error":
                 return server_error(fault.status)
+            elif fault.kind == "refuse":
+                return refusal(fault.status)
             elif fault.kind == "maintenance":
                 return maintenance()
             elif fault.kind == "expire_tokens":

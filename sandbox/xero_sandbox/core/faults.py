@@ -9,6 +9,8 @@ seeded by the sandbox seed, so a run is reproducible).
 
 Kinds:
   error          answer ``status`` (default 500) in Xero's JSON shape
+  refuse         refuse the request as Xero refuses one: ``status`` 400 (ValidationException), 403 (the
+                 organisation disconnected from the app) or 404 (not found)
   maintenance    503 plain text "offline for maintenance"
   reset          close the connection without answering (TCP RST)
   slow           wait ``delay`` seconds (default 5) before answering
@@ -30,11 +32,12 @@ import random
 import threading
 from dataclasses import asdict, dataclass, fields
 
-KINDS = ("error", "maintenance", "reset", "slow", "truncate", "expire_tokens", "day_limit", "shift_page")
+KINDS = ("error", "refuse", "maintenance", "reset", "slow", "truncate", "expire_tokens", "day_limit", "shift_page")
 # When in a request's life each kind is decided.
-BEFORE_KINDS = ("reset", "slow", "error", "maintenance", "expire_tokens", "day_limit")
+BEFORE_KINDS = ("reset", "slow", "error", "refuse", "maintenance", "expire_tokens", "day_limit")
 BODY_KINDS = ("truncate",)
 AFTER_PAGE_KINDS = ("shift_page",)
+REFUSALS = (400, 403, 404)  # the refusals a ``refuse`` fault answers
 
 
 @dataclass
@@ -58,6 +61,10 @@ class Fault:
             raise ValueError("fault probability must be between 0 and 1")
         if self.kind == "error" and not 500 <= self.status <= 599:
             raise ValueError("an error fault needs a 5xx status")
+        if self.kind == "refuse" and self.status == 500:
+            self.status = 400  # the default status is the error kind's
+        if self.kind == "refuse" and self.status not in REFUSALS:
+            raise ValueError(f"a refuse fault needs status {', '.join(map(str, REFUSALS))}")
         if self.after < 0 or self.count < 0 or self.page < 1 or self.delay < 0:
             raise ValueError("after, count and delay must be >= 0 and page >= 1")
 

@@ -126,6 +126,13 @@ def forbidden() -> Response:
     return problem(403, "Forbidden", "AuthenticationUnsuccessful")
 
 
+def refusal(status: int) -> Response:
+    """A request Xero refuses (the ``refuse`` fault): 400 ValidationException, 403 Forbidden or 404."""
+    if status == 400:
+        return validation_error("The request was refused (an injected fault)")
+    return forbidden() if status == 403 else not_found()
+
+
 def not_found(what: str = "The resource you're looking for cannot be found") -> Response:
     return text_response(404, what)
 
