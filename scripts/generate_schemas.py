@@ -1,12 +1,14 @@
 #!/usr/bin/env python
-"""Generate the tap's JSON schemas from Xero's official Accounting OpenAPI spec.
+"""Generate the tap's JSON schemas from Xero's official OpenAPI specs (Accounting, Assets, Projects).
 
-Writes, from ``../shared/xero-openapi/xero_accounting.yaml`` (``--spec`` to override):
+Writes, from ``../shared/xero-openapi/xero_accounting.yaml`` (``--spec`` to override) and, beside it,
+``xero_assets.yaml`` and ``xero-projects.yaml``:
 
 - ``tests/spec/accounting_schemas.json``: the spec's ``components.schemas`` converted
   faithfully to JSON Schema (refs kept as ``#/components/schemas/X``, enums kept,
   ``nullable`` turned into a ``"null"`` type, ``x-is-msdate*`` markers kept). The
-  sandbox's fidelity tests validate its responses against this bundle.
+  sandbox's fidelity tests validate its responses against this bundle; ``tests/spec/assets_schemas.json``
+  and ``tests/spec/projects_schemas.json`` are the same for the Assets and Projects APIs.
 - ``tap_xero/schemas/<stream>.json``: one schema per stream, as a tap needs it:
   refs inlined (a cycle is cut to an open object), every field nullable with its
   description, ``/Date(...)/`` fields as ``date-time`` / ``date``, amounts as plain
@@ -15,7 +17,8 @@ Writes, from ``../shared/xero-openapi/xero_accounting.yaml`` (``--spec`` to over
   target, and the tap's own ``tenant_id``. Fields that Xero's response examples show but the
   component omits (``DateString``, ...) are declared too. Child tables (line items, journal lines)
   add their parent's id and ``line_number``; report streams use the row schema
-  declared below (it is the tap's, not Xero's).
+  declared below (it is the tap's, not Xero's). The Assets and Projects specs type their dates with
+  OpenAPI's own ``format: date`` / ``date-time``, which are kept.
 
 ``--check`` writes nothing and exits 1 if a committed file differs from what the
 spec gives (CI runs it through ``tests/tap/test_schemas.py``). Nothing at run time
@@ -75,6 +78,17 @@ ENDPOINT_STREAMS: dict[str, endpoints.Endpoint] = {
     "tax_rates": endpoints.TAX_RATES,
     "tracking_categories": endpoints.TRACKING_CATEGORIES,
     "users": endpoints.USERS,
+}
+
+# Spec file beside the Accounting spec -> (bundle name, {stream: endpoint}) for the other APIs.
+OTHER_API_STREAMS: dict[str, tuple[str, dict[str, endpoints.Endpoint]]] = {
+    "xero_assets.yaml": ("assets", {"assets": endpoints.ASSETS, "asset_types": endpoints.ASSET_TYPES}),
+    "xero-projects.yaml": ("projects", {
+        "projects": endpoints.PROJECTS,
+        "project_users": endpoints.PROJECT_USERS,
+        "project_tasks": endpoints.PROJECT_TASKS,
+        "project_time_entries": endpoints.PROJECT_TIME_ENTRIES,
+    }),
 }
 
 # Child table -> (parent stream, list field in the parent record, line component).
@@ -225,6 +239,18 @@ def build_spec_bundle(components: dict) -> dict:
     return {"components": {"schemas": {name: to_json_schema(schema) for name, schema in components.items()}}}
 
 
+def without_ref_siblings(node):
+    """OpenAPI 3.0 ignores what sits beside a ``$ref``; JSON Schema applies both. The Projects spec writes
+    ``type: number`` beside ``$ref: Amount`` (an object), so its bundle keeps the ``$ref`` alone."""
+    if isinstance(node, list):
+        return [without_ref_siblings(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return {"$ref": node["$ref"]}
+    return {key: without_ref_siblings(value) for key, value in node.items()}
+
+
 # ---------------------------------------------------------------- (b) stream schemas
 
 # Enumerations longer than this are named rather than listed in descriptions.
@@ -255,8 +281,9 @@ def _open_object(description: str | None) -> dict:
 class StreamSchemaBuilder:
     """Inlines one component's refs into a self-contained, permissive stream schema."""
 
-    def __init__(self, components: dict) -> None:
+    def __init__(self, components: dict, *, native_formats: bool = False) -> None:
         self.components = components
+        self.native_formats = native_formats  # keep OpenAPI's own format: date / date-time (Assets, Projects)
 
     def _resolve(self, node: dict, description: str | None) -> tuple[dict, str | None, str | None]:
         """Follow ``$ref``; the referring property's own description wins over the target's."""
@@ -294,6 +321,8 @@ class StreamSchemaBuilder:
                 out["format"] = "date-time"
             elif node.get("x-is-msdate"):
                 out["format"] = "date"
+            elif self.native_formats and node.get("format") in ("date", "date-time"):
+                out["format"] = node["format"]
         else:  # untyped in the spec: accept anything
             out = {}
         if "enum" in node:
@@ -388,6 +417,13 @@ def build_stream_schemas(spec: dict) -> dict[str, dict]:
     return schemas
 
 
+def build_other_api_schemas(spec: dict, streams: dict[str, endpoints.Endpoint]) -> dict[str, dict]:
+    """The stream schemas of an Assets or Projects spec: the record's component, and ``tenant_id``."""
+    builder = StreamSchemaBuilder(spec["components"]["schemas"], native_formats=True)
+    return {stream: builder.record_schema(endpoint.record_schema, {"tenant_id": TENANT_ID})
+            for stream, endpoint in streams.items()}
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -400,6 +436,12 @@ def expected_files(spec_path: Path) -> dict[Path, str]:
     files = {SPEC_BUNDLE: render(build_spec_bundle(spec["components"]["schemas"]))}
     for stream, schema in build_stream_schemas(spec).items():
         files[SCHEMAS_DIR / f"{stream}.json"] = render(schema)
+    for spec_name, (bundle, streams) in OTHER_API_STREAMS.items():
+        other = load_spec(spec_path.parent / spec_name)
+        bundled = build_spec_bundle(without_ref_siblings(other["components"]["schemas"]))
+        files[SPEC_BUNDLE.parent / f"{bundle}_schemas.json"] = render(bundled)
+        for stream, schema in build_other_api_schemas(other, streams).items():
+            files[SCHEMAS_DIR / f"{stream}.json"] = render(schema)
     return files
 
 
@@ -424,10 +466,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if committed output differs")
     args = parser.parse_args(argv)
 
-    if not args.spec.is_file():
+    missing = [path for path in (args.spec, *(args.spec.parent / name for name in OTHER_API_STREAMS))
+               if not path.is_file()]
+    if missing:
         print(
-            f"error: Xero's Accounting OpenAPI spec not found at {args.spec}. It lives in ../shared/xero-openapi/ "
-            "next to the repo in CI; pass --spec PATH to point at a copy of xero_accounting.yaml.",
+            f"error: Xero's OpenAPI spec not found at {missing[0]}. The specs live in ../shared/xero-openapi/ "
+            "next to the repo in CI; pass --spec PATH to point at a copy of xero_accounting.yaml (with "
+            f"{' and '.join(OTHER_API_STREAMS)} beside it).",
             file=sys.stderr,
         )
         return 2

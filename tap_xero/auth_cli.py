@@ -52,11 +52,11 @@ DEFAULT_SCOPES = (
     "accounting.manualjournals.read accounting.contacts.read accounting.settings.read accounting.journals.read "
     "accounting.budgets.read accounting.reports.balancesheet.read accounting.reports.profitandloss.read "
     "accounting.reports.trialbalance.read accounting.reports.banksummary.read "
-    "accounting.reports.budgetsummary.read accounting.reports.executivesummary.read"
+    "accounting.reports.budgetsummary.read accounting.reports.executivesummary.read assets.read projects.read"
 )
 BROAD_SCOPES_HINT = (
     "offline_access accounting.transactions.read accounting.contacts.read accounting.settings.read "
-    "accounting.reports.read accounting.journals.read accounting.budgets.read"
+    "accounting.reports.read accounting.journals.read accounting.budgets.read assets.read projects.read"
 )
 
 

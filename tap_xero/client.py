@@ -255,8 +255,8 @@ class XeroStream(CompatStream):
         """The first call this stream's read of ``tenant_id`` will make, from the state as it stands (nothing
         changed); None when it will not read the tenant's collection (stopped, refused, by webhook event ids,
         a report). For sync/calls_ahead.py."""
-        if self.endpoint is None:
-            return None
+        if self.endpoint is None or self.endpoint.parent is not None:
+            return None  # a per-parent read (a project's tasks) starts with its parent's list: not predicted
         state = copy.deepcopy(self.stored_tenant_state(tenant_id))
         if not self.outcomes.may_read(tenant_id, state):
             return None
@@ -318,7 +318,7 @@ class XeroStream(CompatStream):
             query.start(read_state.bookmark),  # before this read moves the bookmark
         )
         read = CollectionRead(
-            query, page_source(self.client, tenant_id, query, budget),
+            query, page_source(self.client, tenant_id, query, budget, known=self.tap.run_facts),
             lambda record: self.prepare_record(record, tenant_id),
             start=query.start(read_state.bookmark),
             start_offset=(query.offset_bookmark(read_state.bookmark) or 0) if query.pages_by_offset else 0,

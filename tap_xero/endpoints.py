@@ -1,4 +1,4 @@
-"""What Xero's Accounting API is: one declaration per collection endpoint and report.
+"""What Xero's Accounting, Assets and Projects APIs are: one declaration per collection endpoint and report.
 
 This module states facts about the API (paths, envelope keys, paging kinds, which
 filters an endpoint honours, which OAuth scopes grant it), not choices of the tap.
@@ -10,8 +10,15 @@ It imports nothing from the SDK, so both sides read it:
   imports this module; the tap never imports it) serves exactly these endpoints with these
   semantics, so adding an endpoint is one entry here, its stream class and its sandbox resource.
 
-Sources: ``../shared/xero-openapi/xero_accounting.yaml`` (paths, parameters,
-schemas) and ``../shared/XERO_FACTS.md`` (paging, If-Modified-Since, scopes).
+Sources: ``../shared/xero-openapi/xero_accounting.yaml``, ``xero_assets.yaml`` and
+``xero-projects.yaml`` (paths, parameters, schemas) and ``../shared/XERO_FACTS.md`` (paging,
+If-Modified-Since, scopes).
+
+The Assets and Projects APIs (``OTHER_API_ENDPOINTS``) live beside the Accounting API at the same
+origin (``https://api.xero.com/assets.xro/1.0``, ``.../projects.xro/2.0``), with the same OAuth,
+tenant header and limits; their ``path`` starts with their base (``OTHER_API_BASES``), which is how
+``http.XeroClient`` sends them there. They answer ``{"pagination": {...}, "items": [...]}`` (AssetTypes:
+a bare list), carry no modification timestamp and honour no If-Modified-Since: every read is whole.
 """
 
 from __future__ import annotations
@@ -70,7 +77,7 @@ PAYMENT_SERVICES = ("paymentservices",)
 class Endpoint:
     """One Accounting collection endpoint, as Xero serves it."""
 
-    path: str  # below the API base, e.g. "Invoices"
+    path: str  # below the Accounting API base, e.g. "Invoices"; another API's from its base, "assets.xro/1.0/Assets"
     envelope_key: str  # key of the record list in the response body
     record_schema: str  # component schema of one record in the spec
     id_field: str | None  # the record's identifier (None: a singleton settings object)
@@ -88,7 +95,17 @@ class Endpoint:
     include_deleted: bool = False  # BankTransfers (July 2026)
     retired: bool = False  # ExpenseClaims/Receipts: 401/404/410 for most organisations
     webhook_category: str | None = None  # eventCategory of Xero webhooks for this resource
+    # The Assets and Projects APIs (module docstring).
+    max_page_size: int = MAX_PAGE_SIZE  # the largest pageSize the endpoint takes
+    split_by: tuple[str, tuple[str, ...]] | None = None  # a required filter: one query per value (Assets' status)
+    parent: Endpoint | None = None  # read once per record of ``parent``: ``{parent_key}`` in ``path`` is its id
+    parent_key: str = ""  # the parent's id field, also copied onto each record when Xero leaves it out
+    collection: str = ""  # the sandbox's name of the collection (``/_sandbox/counts``); default envelope_key
     fixed_params: tuple[tuple[str, str], ...] = ()  # sent on every call: a variant of another endpoint's path
+
+    @property
+    def collection_key(self) -> str:
+        return self.collection or self.envelope_key
 
     @property
     def fixed_page_size(self) -> int | None:
@@ -192,6 +209,55 @@ TRACKING_CATEGORIES = Endpoint(
     include_archived=True,
 )
 USERS = Endpoint("Users", "Users", "User", "UserID", "UpdatedDateUTC", if_modified_since=True)
+
+# -- the Assets and Projects APIs (module docstring) ---------------------------------------------------
+
+ACCOUNTING_API = "api.xro/2.0"
+ASSETS_API = "assets.xro/1.0"
+PROJECTS_API = "projects.xro/2.0"
+OTHER_API_BASES = (ASSETS_API, PROJECTS_API)
+ASSETS_SCOPES = read_scopes("assets")  # ("assets", "assets.read")
+PROJECTS_SCOPES = read_scopes("projects")
+ASSET_STATUSES = ("DRAFT", "REGISTERED", "DISPOSED")  # GET /Assets requires one
+# pageSize: Assets take at most 200 (Xero's Assets documentation; the spec states only the default, 10), the
+# Projects API 1..500 (its spec; default 50).
+ITEMS_ENVELOPE = "items"
+BARE_LIST = ""  # envelope_key of an answer that is the list itself (GET /AssetTypes)
+
+
+def _other_api(path: str, record: str, id_field: str, scopes: tuple[str, ...], collection: str, **kw) -> Endpoint:
+    paged = kw.pop("paged", True)
+    return Endpoint(
+        path, ITEMS_ENVELOPE if paged else BARE_LIST, record, id_field, None,
+        paging=Paging.PAGE_SIZE if paged else Paging.NONE, scopes=scopes, order=False, collection=collection, **kw,
+    )
+
+
+ASSETS = _other_api(
+    f"{ASSETS_API}/Assets", "Asset", "assetId", ASSETS_SCOPES, "Assets",
+    max_page_size=200, split_by=("status", ASSET_STATUSES),
+)
+ASSET_TYPES = _other_api(
+    f"{ASSETS_API}/AssetTypes", "AssetType", "assetTypeId", ASSETS_SCOPES, "AssetTypes", paged=False
+)
+PROJECTS = _other_api(
+    f"{PROJECTS_API}/Projects", "Project", "projectId", PROJECTS_SCOPES, "Projects", max_page_size=500
+)
+PROJECT_USERS = _other_api(
+    f"{PROJECTS_API}/ProjectsUsers", "ProjectUser", "userId", PROJECTS_SCOPES, "ProjectUsers", max_page_size=500
+)
+PROJECT_TASKS = _other_api(
+    f"{PROJECTS_API}/Projects/{{projectId}}/Tasks", "Task", "taskId", PROJECTS_SCOPES, "ProjectTasks",
+    max_page_size=500, parent=PROJECTS, parent_key="projectId",
+)
+PROJECT_TIME_ENTRIES = _other_api(
+    f"{PROJECTS_API}/Projects/{{projectId}}/Time", "TimeEntry", "timeEntryId", PROJECTS_SCOPES, "ProjectTimeEntries",
+    max_page_size=500, parent=PROJECTS, parent_key="projectId",
+)
+OTHER_API_ENDPOINTS: tuple[Endpoint, ...] = (
+    ASSETS, ASSET_TYPES, PROJECTS, PROJECT_USERS, PROJECT_TASKS, PROJECT_TIME_ENTRIES,
+)
+BY_COLLECTION: dict[str, Endpoint] = {e.collection_key: e for e in OTHER_API_ENDPOINTS}
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     ACCOUNTS, BANK_TRANSACTIONS, BANK_TRANSFERS, BATCH_PAYMENTS, BRANDING_THEMES, BUDGETS_ENDPOINT,

@@ -1,4 +1,4 @@
-"""XeroClient: the one way the tap talks to Xero's Accounting API.
+"""XeroClient: the one way the tap talks to Xero's Accounting API (and its Assets and Projects APIs).
 
     client = XeroClient(api_url, authenticator, timeout=60, max_concurrent_per_tenant=5, logger=log)
     body = client.get_json(tenant_id, "Invoices", params={"page": 1}, headers={"If-Modified-Since": ...})
@@ -31,6 +31,10 @@ What every call gets, in this order:
    - 400: ``errors.XeroApiError`` carrying Xero's own validation messages.
    - 403, 404, 410 and the rest: ``errors.XeroApiError`` with a message that says what to do.
 
+``path`` is below the Accounting base (``api_url``), or starts with another API's base
+(``endpoints.OTHER_API_BASES``: ``assets.xro/1.0/Assets``), which is served beside it: ``api_url`` without its
+``api.xro/2.0`` (its origin when it does not end so), so the sandbox or a proxy stands in for every API.
+
 Every call asks for gzip (Xero bills egress by the GB above a tier's allowance); the bytes received on the
 wire are counted per tenant for the progress lines and the summary.
 
@@ -45,6 +49,7 @@ import gc
 import json
 import logging
 import threading
+import urllib.parse
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -56,6 +61,7 @@ import requests
 import urllib3
 
 from tap_xero import errors
+from tap_xero.endpoints import ACCOUNTING_API, OTHER_API_BASES
 from tap_xero.limits import APP_PER_MINUTE, TENANT_CONCURRENCY, TENANT_PER_MINUTE, Limits, SharedAllowance
 from tap_xero.progress import Progress
 from tap_xero.run_guard import RunGuard
@@ -158,6 +164,16 @@ class AnswersAhead(Protocol):
     def take(self, tenant_id: str, path: str, params: dict | None, headers: dict | None) -> dict | None: ...
 
 
+def apis_root(api_url: str) -> str:
+    """Where Xero's APIs sit side by side: ``api_url`` without its ``/api.xro/2.0``, else its origin."""
+    api_url = api_url.rstrip("/")
+    suffix = "/" + ACCOUNTING_API
+    if api_url.endswith(suffix):
+        return api_url.removesuffix(suffix)
+    parts = urllib.parse.urlsplit(api_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class XeroClient:
     """The one HTTP mechanism: limiter, timeout, retries, refresh-on-401, errors. See the module docstring."""
 
@@ -191,6 +207,7 @@ class XeroClient:
         shared_app: SharedAllowance | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self.apis_root = apis_root(self.api_url)
         self.authenticator = authenticator
         self.timeout = timeout
         self.logger = logger or logging.getLogger("tap_xero.http")
@@ -265,6 +282,11 @@ class XeroClient:
                 path=path,
             ) from None
 
+    def url(self, path: str) -> str:
+        """The URL of ``path`` (module docstring)."""
+        path = path.lstrip("/")
+        return f"{self.apis_root}/{path}" if path.startswith(OTHER_API_BASES) else f"{self.api_url}/{path}"
+
     @property
     def executor(self) -> ThreadPoolExecutor:
         """Threads for page look-ahead (created on first use)."""
@@ -313,7 +335,7 @@ class XeroClient:
 
     def _get_once(self, tenant_id: str, path: str, params: dict | None, headers: dict | None) -> dict:
         """One logical attempt: waits out minute 429s and renews on 401 (bounded); raises TransientError."""
-        url = f"{self.api_url}/{path.lstrip('/')}"
+        url = self.url(path)
         renewals = rate_limited = 0
         while True:
             token = self.authenticator.bearer_token()

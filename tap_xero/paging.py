@@ -217,7 +217,10 @@ def claimed_fetch(fetch: Callable[[], Page], budget: RecordsBudget | None, per_c
     return _claimed_call(lambda _: fetch(), None, claim or NO_CLAIM)
 
 
-def page_from_body(number: int, body: dict, envelope_key: str) -> Page:
+def page_from_body(number: int, body: dict | list, envelope_key: str) -> Page:
+    """One answer as a Page; an empty ``envelope_key`` (endpoints.BARE_LIST) means the answer is the list."""
+    if not isinstance(body, dict):
+        return Page(number=number, records=list(body) if isinstance(body, list) and not envelope_key else [])
     pagination = body.get("pagination") or {}
     return Page(
         number=number,

@@ -1,5 +1,7 @@
 """One generated organisation, and the table of every collection the sandbox serves.
 
+``API_COLLECTIONS`` does the same for the Assets and Projects APIs (``OTHER_API_ENDPOINTS``, by
+``collection_key``; their records are built on first use, ``resources/assets.py`` and ``projects.py``).
 ``RESOURCES`` maps each envelope key of ``tap_xero.endpoints.ENDPOINTS`` to the ``Resource`` its
 family module declares (``xero_sandbox/resources/``), in the order of ``ENDPOINTS`` (the order
 of ``/_sandbox/counts``). ``Organisation(seed, tenant_index, scale)`` generates one tenant, family by
@@ -18,11 +20,12 @@ byte-identical data.
 
 from __future__ import annotations
 
-from tap_xero.endpoints import BY_ENVELOPE, ENDPOINTS
+from tap_xero.endpoints import BY_ENVELOPE, ENDPOINTS, OTHER_API_ENDPOINTS
 from xero_sandbox.core.resource import Resource
 from xero_sandbox.core.tenant_data import TenantData
+from xero_sandbox.core.other_apis import ApiCollection
 from xero_sandbox.resources import (
-    bank, contacts, expenses, invoices, journals, payments, quotes_and_orders, settings,
+    assets, bank, contacts, expenses, invoices, journals, payments, projects, quotes_and_orders, settings,
 )
 
 _DECLARED = {resource.key: resource for resource in (
@@ -31,6 +34,13 @@ _DECLARED = {resource.key: resource for resource in (
 if set(_DECLARED) != {endpoint.envelope_key for endpoint in ENDPOINTS}:  # pragma: no cover - a wiring bug
     raise RuntimeError(f"every endpoint needs exactly one resource: {sorted(set(_DECLARED) ^ set(BY_ENVELOPE))}")
 RESOURCES: dict[str, Resource] = {endpoint.envelope_key: _DECLARED[endpoint.envelope_key] for endpoint in ENDPOINTS}
+
+# The Assets and Projects APIs (core/other_apis.py), by ``Endpoint.collection_key``, in the order of their endpoints.
+_API_DECLARED = {collection.key: collection for collection in (*assets.COLLECTIONS, *projects.COLLECTIONS)}
+if set(_API_DECLARED) != {endpoint.collection_key for endpoint in OTHER_API_ENDPOINTS}:  # pragma: no cover
+    raise RuntimeError("every Assets and Projects endpoint needs exactly one ApiCollection")
+API_COLLECTIONS: dict[str, ApiCollection] = {
+    endpoint.collection_key: _API_DECLARED[endpoint.collection_key] for endpoint in OTHER_API_ENDPOINTS}
 
 
 class Organisation(TenantData):

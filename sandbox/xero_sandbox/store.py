@@ -16,7 +16,9 @@ demand, nothing held as JSON), a ``TenantBook`` per tenant (the overlay of chang
 engine (``core/queries.py``), the mutation engine (``core/mutations.py``) and the reports
 (``resources/reports.py``). How a collection behaves is its family's module (docs/sandbox-data.md).
 
-``counts()`` is what the store holds, every collection of every tenant; what the API serves (no
+The Assets and Projects APIs' collections (``api_records``, ``api_list``: ``core/other_apis.py``) are
+read-only: no mutation reaches them. ``counts()`` is what the store holds, every collection of every tenant
+(those under their ``Endpoint.collection_key``: ``Assets``, ``ProjectTasks``, ...); what the API serves (no
 classic expenses where they are retired, no Journals below the Advanced tier) is the app's
 ``served_counts`` (``/_sandbox/counts``), with what ``derived_counts`` says beside them (the cash-basis journals).
 
@@ -40,7 +42,8 @@ from xero_sandbox.core.queries import Page, Query, list_page, present
 from xero_sandbox.core.resource import endpoint_of
 from xero_sandbox.core.tenant_book import TenantBook
 from xero_sandbox.core.tenant_data import TenantData
-from xero_sandbox.organisation import RESOURCES, Organisation
+from xero_sandbox.core import other_apis
+from xero_sandbox.organisation import API_COLLECTIONS, RESOURCES, Organisation
 from xero_sandbox.resources import journals, reports
 
 
@@ -88,7 +91,8 @@ class Store:
     def counts(self) -> dict[str, dict[str, int]]:
         """Records per tenant and envelope key: everything the store holds."""
         with self._lock:
-            return {tenant_id: {key: book.count(key) for key in book.org.collections}
+            return {tenant_id: {**{key: book.count(key) for key in book.org.collections},
+                                **{key: len(self.api_records(tenant_id, key)) for key in API_COLLECTIONS}}
                     for tenant_id, book in self._books.items()}
 
     def derived_counts(self) -> dict[str, dict[str, tuple[Endpoint, int]]]:
@@ -98,6 +102,31 @@ class Store:
             return {tenant_id: {key: (CASH_JOURNALS_ENDPOINT, n)
                                 for key, n in journals.cash_journal_counts(book).items()}
                     for tenant_id, book in self._books.items()}
+
+    # ------------------------------------------------------------ the Assets and Projects APIs
+    def api_records(self, tenant_id: str, key: str) -> list[dict]:
+        """Every record of an Assets or Projects collection (``Endpoint.collection_key``), built on first use."""
+        with self._lock:
+            org = self._book(tenant_id).org
+            records = org.api_records.get(key)
+            if records is None:
+                records = org.api_records[key] = API_COLLECTIONS[key].build(org)
+            return records
+
+    def api_list(self, tenant_id: str, endpoint: Endpoint, parent_id: str | None, params: dict[str, str]):
+        """The body of a list call of the Assets or Projects API (``core/other_apis.py``; raises its ApiError).
+        ``params`` keys are lower-case; ``parent_id``: the project of a per-project path."""
+        key = endpoint.collection_key
+        with self._lock:
+            records = self.api_records(tenant_id, key)
+            parent = endpoint.parent
+            if parent is not None:
+                wanted = str(parent_id).lower()
+                parents = self.api_records(tenant_id, parent.collection_key)
+                if not any(str(r[parent.id_field]).lower() == wanted for r in parents):
+                    raise other_apis.ApiError(404, f"{parent.record_schema} {parent_id} was not found")
+                records = [r for r in records if str(r[endpoint.parent_key]).lower() == wanted]
+            return other_apis.list_body(endpoint, API_COLLECTIONS[key], records, params)
 
     def get(self, tenant_id: str, envelope_key: str, record_id: str) -> dict | None:
         ep = endpoint_of(envelope_key)

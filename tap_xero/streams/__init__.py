@@ -10,7 +10,7 @@ lists every stream.
 
 from __future__ import annotations
 
-from tap_xero.streams import contacts, expenses, journals, organisation, reports, transactions
+from tap_xero.streams import assets, contacts, expenses, journals, organisation, projects, reports, transactions
 
 STREAM_CLASSES: tuple[type, ...] = (
     *organisation.STREAMS,
@@ -19,6 +19,8 @@ STREAM_CLASSES: tuple[type, ...] = (
     *journals.STREAMS,
     *expenses.STREAMS,
     *reports.STREAMS,
+    *assets.STREAMS,
+    *projects.STREAMS,
 )
 
 __all__ = ["STREAM_CLASSES"]

@@ -27,7 +27,7 @@ from concurrent.futures import Executor
 from typing import Any, Protocol
 
 from tap_xero import values
-from tap_xero.endpoints import Paging
+from tap_xero.endpoints import Endpoint, Paging
 from tap_xero.paging import Page, RecordsBudget, ShiftGuard, iter_pages, pages_ahead
 from tap_xero.sync.query import IMS_MARGIN, CollectionQuery
 from tap_xero.sync.read_state import ReadState
@@ -54,26 +54,90 @@ class XeroCalls(Protocol):
                  headers: dict | None = None) -> dict: ...
 
 
+class ParentIds(Protocol):
+    """Where a per-parent read finds a parent list read earlier in the run, and leaves its own (RunFacts)."""
+
+    def parent_ids(self, tenant_id: str, path: str) -> list[str] | None: ...
+
+    def remember_parent_ids(self, tenant_id: str, path: str, ids: list[str]) -> None: ...
+
+
 def page_source(client: XeroCalls, tenant_id: str, query: CollectionQuery,
-                budget: RecordsBudget | None = None) -> PageSource:
+                budget: RecordsBudget | None = None, known: ParentIds | None = None) -> PageSource:
     """The pages of ``query`` for one tenant through ``client``, fetched ahead within its allowance (and
-    within ``budget``, the records all the stream's reads may hold at once)."""
+    within ``budget``, the records all the stream's reads may hold at once).
+
+    An endpoint with ``split_by`` (Assets: ``status`` is required) is read as one query per value, and one
+    with a ``parent`` (a project's tasks or time) as one query per parent record, the parent's ids read
+    first (one call per page of parents, none when ``known`` has them from earlier in the run; a complete
+    list is left there); their pages come one query after the other, numbered on."""
     endpoint = query.endpoint
 
-    def pages(params: dict, ims: dt.datetime | None, start_offset: int = 0) -> Iterator[Page]:
-        headers = {"If-Modified-Since": values.ims_header(ims)} if ims is not None else None
-
+    def one_query(target: Endpoint, path: str, params: dict, headers: dict | None, start_offset: int) -> Iterator[Page]:
         def fetch_body(extra: dict) -> dict:
-            return client.get_json(tenant_id, endpoint.path, {**params, **extra} or None, headers)
+            return client.get_json(tenant_id, path, {**params, **extra} or None, headers)
 
+        page_size = min(query.page_size, target.max_page_size)
         return iter_pages(
-            fetch_body, endpoint.paging, endpoint.envelope_key,
-            page_size=query.page_size, executor=client.executor,
-            max_ahead=pages_ahead(query.records_per_call, client.max_concurrent_per_tenant),
+            fetch_body, target.paging, target.envelope_key,
+            page_size=page_size, executor=client.executor,
+            max_ahead=pages_ahead(page_size, client.max_concurrent_per_tenant),
             start_offset=start_offset, budget=budget,
         )
 
+    def parent_ids(parent: Endpoint) -> Iterator[str]:
+        listed = known.parent_ids(tenant_id, parent.path) if known is not None else None
+        if listed is not None:
+            yield from listed
+            return
+        listed = []
+        for page in one_query(parent, parent.path, {}, None, 0):
+            ids = [str(record.get(parent.id_field)) for record in page.records]
+            page.records = []
+            page.claim.release()
+            listed += ids
+            yield from ids
+        if known is not None:
+            known.remember_parent_ids(tenant_id, parent.path, listed)
+
+    def pages(params: dict, ims: dt.datetime | None, start_offset: int = 0) -> Iterator[Page]:
+        headers = {"If-Modified-Since": values.ims_header(ims)} if ims is not None else None
+        if endpoint.split_by is None and endpoint.parent is None:
+            return one_query(endpoint, endpoint.path, params, headers, start_offset)
+        parent = endpoint.parent
+        queries = _queries(endpoint, params, lambda: parent_ids(parent) if parent is not None else iter(()))
+        return _numbered_on(endpoint, queries, lambda path, query_params: one_query(
+            endpoint, path, query_params, headers, 0))
+
     return pages
+
+
+def _queries(endpoint: Endpoint, params: dict,
+             parent_ids: Callable[[], Iterator[str]]) -> Iterator[tuple[str, dict, str | None]]:
+    """(path, params, parent id) of each query an endpoint with ``split_by`` or a ``parent`` is read as."""
+    if endpoint.parent is not None:
+        key = endpoint.parent_key
+        for parent_id in parent_ids():
+            yield endpoint.path.replace("{" + key + "}", parent_id), params, parent_id
+    elif endpoint.split_by is not None:
+        name, choices = endpoint.split_by
+        for choice in choices:
+            yield endpoint.path, {**params, name: choice}, None
+
+
+def _numbered_on(endpoint: Endpoint, queries: Iterator[tuple[str, dict, str | None]],
+                 read: Callable[[str, dict], Iterator[Page]]) -> Iterator[Page]:
+    """The pages of several queries one after the other, numbered on; a per-parent record gets its parent's id
+    when Xero leaves it out."""
+    number = 0
+    for path, params, parent_id in queries:
+        for page in read(path, params):
+            if parent_id is not None:
+                for record in page.records:
+                    record.setdefault(endpoint.parent_key, parent_id)
+            number += 1
+            page.number, page.page_count = number, None
+            yield page
 
 
 def first_call(query: CollectionQuery, read_state: ReadState) -> tuple[dict | None, dict | None]:
@@ -90,6 +154,9 @@ def first_call(query: CollectionQuery, read_state: ReadState) -> tuple[dict | No
         extra = {"offset": query.offset_bookmark(bookmark) or 0}
     else:
         extra = {}
+    if query.endpoint.split_by is not None:
+        name, choices = query.endpoint.split_by
+        extra[name] = choices[0]
     headers = {"If-Modified-Since": values.ims_header(ims)} if ims is not None else None
     return {**query.base_params(), **extra} or None, headers
 

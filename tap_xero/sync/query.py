@@ -9,7 +9,8 @@ settings. This module combines them (pure, no HTTP):
 - ``order=<replication key> ASC`` where the endpoint accepts ``order`` (never ManualJournals, whose paging
   breaks with it): a *sorted* read, bookmarked after every page; Journals are sorted too, paged by
   ``offset`` = the bookmark (a JournalNumber);
-- ``includeArchived``, ``unitdp=4``, ``includeDeleted`` where accepted; ``pageSize`` = ``page_size``;
+- ``includeArchived``, ``unitdp=4``, ``includeDeleted`` where accepted; ``pageSize`` = ``page_size``, at most
+  the endpoint's own largest (Assets 200, Projects 500);
 - the endpoint's ``fixed_params`` (``paymentsOnly=true`` for the cash journals) on every call.
 """
 
@@ -45,7 +46,7 @@ class CollectionQuery:
 
         return cls(
             endpoint, replication_key,
-            page_size=max(1, min(int(setting("page_size", MAX_PAGE_SIZE)), MAX_PAGE_SIZE)),
+            page_size=max(1, min(int(setting("page_size", MAX_PAGE_SIZE)), endpoint.max_page_size)),
             include_archived=bool(setting("include_archived", True)),
             lookback_days=int(setting("lookback_days", 0)),
             start_date=config.get("start_date") or None,

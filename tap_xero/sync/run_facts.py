@@ -5,6 +5,8 @@
   the report streams fetched themselves when it is not selected).
 - The journals the ``journals`` stream read: which months hold journals and the newest JournalNumber per
   month, so that a report can tell which of its months changed since it last read them without a call.
+- The ids of a parent collection a per-parent read listed (the projects whose tasks were read), so that the
+  next per-parent stream of the run (their time entries) lists them at no call.
 
 Streams feed it as they read (``observe_page``, ``read_started``, ``read_complete``) and ask it questions;
 it never calls Xero.
@@ -109,6 +111,7 @@ class RunFacts:
         self._stopped: dict[str, errors.TenantStopped] = {}
         self._organisations: dict[str, dict | None] = {}
         self._journals: dict[str, JournalsSeen] = {}
+        self._parent_ids: dict[tuple[str, str], list[str]] = {}
 
     # -- organisations stopped early ---------------------------------------------------------------
 
@@ -158,6 +161,16 @@ class RunFacts:
         """(known, record): known is False until the record was read (or found unreadable) in this run."""
         with self._lock:
             return tenant_id in self._organisations, self._organisations.get(tenant_id)
+
+    def remember_parent_ids(self, tenant_id: str, path: str, ids: list[str]) -> None:
+        """Every id of the collection at ``path`` (a complete list, read in this run)."""
+        with self._lock:
+            self._parent_ids[(tenant_id, path)] = list(ids)
+
+    def parent_ids(self, tenant_id: str, path: str) -> list[str] | None:
+        with self._lock:
+            ids = self._parent_ids.get((tenant_id, path))
+            return None if ids is None else list(ids)
 
     def journals(self, tenant_id: str) -> JournalsSeen | None:
         with self._lock:

@@ -61,7 +61,7 @@ def _expected_counts(sandbox: Sandbox) -> dict[str, int]:
         endpoint = getattr(cls, "endpoint", None)
         if getattr(cls, "parent_stream_type", None) or endpoint is None:
             continue
-        per_tenant = [tenant_counts.get(endpoint.envelope_key) for tenant_counts in counts.values()]
+        per_tenant = [tenant_counts.get(endpoint.collection_key) for tenant_counts in counts.values()]
         if any(n is not None for n in per_tenant):
             expected[cls.name] = sum(n or 0 for n in per_tenant)
     return expected

@@ -59,7 +59,8 @@ def test_counts_cover_every_endpoint_and_scale_with_invoices(store):
     counts = store.counts()
     assert set(counts) == {t.tenant_id for t in store.tenants}
     for per_tenant in counts.values():
-        assert set(per_tenant) == {e.envelope_key for e in endpoints.ENDPOINTS}
+        assert set(per_tenant) == {e.envelope_key for e in endpoints.ENDPOINTS} | {
+            e.collection_key for e in endpoints.OTHER_API_ENDPOINTS}
         assert per_tenant["Invoices"] == SCALE
         assert all(n > 0 for n in per_tenant.values()), per_tenant
     bigger = Store(seed=1, scale=SCALE * 10, tenants=1).counts()

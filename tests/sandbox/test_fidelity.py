@@ -6,7 +6,8 @@ The schemas come from ``tests/spec/accounting_schemas.json``, generated from
 present), so these tests also run where the spec is not. Every collection
 endpoint is asked with pages and each filter it honours, every report once; each
 body must validate, and every field the spec marks ``x-is-msdate`` /
-``x-is-msdate-time`` must hold a ``/Date(ms±hhmm)/`` string.
+``x-is-msdate-time`` must hold a ``/Date(ms±hhmm)/`` string. The Assets and Projects APIs are checked the same
+way against their own specs (the end of this file).
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from tap_xero.endpoints import ENDPOINTS, REPORTS, Endpoint, Paging
+from tap_xero.endpoints import (
+    ASSET_TYPES, ASSETS, ENDPOINTS, OTHER_API_ENDPOINTS, PROJECT_TASKS, PROJECT_TIME_ENTRIES, PROJECT_USERS, PROJECTS,
+    REPORTS, Endpoint, Paging,
+)
 
 BUNDLE_PATH = Path(__file__).resolve().parent.parent / "spec" / "accounting_schemas.json"
 COMPONENTS = json.loads(BUNDLE_PATH.read_text())["components"]
@@ -202,3 +206,121 @@ def test_the_checks_catch_a_wrong_type_and_a_plain_date():
     with pytest.raises(AssertionError, match=r"/Date"):
         assert_faithful({"Invoices": [{"UpdatedDateUTC": "2020-01-01T00:00:00"}]}, "Invoices")
     assert_faithful({"Invoices": [{"UpdatedDateUTC": "/Date(-86400000+0000)/", "Total": 1.5}]}, "Invoices")
+
+
+# -- the Assets and Projects APIs ------------------------------------------------------------------------
+# Validated against their own specs' schemas (tests/spec/assets_schemas.json, projects_schemas.json, generated
+# from xero_assets.yaml and xero-projects.yaml by scripts/generate_schemas.py).
+
+OTHER_BUNDLES = {
+    name: json.loads((BUNDLE_PATH.parent / f"{name}_schemas.json").read_text())["components"]
+    for name in ("assets", "projects")
+}
+
+
+def assert_faithful_to(bundle: str, body, schema: dict) -> None:
+    validator = Draft202012Validator({**schema, "components": OTHER_BUNDLES[bundle]})
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    shown = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:10]]
+    assert not errors, f"{len(errors)} schema errors against {schema}:\n" + "\n".join(shown)
+
+
+def _other(sandbox, xero_session, path: str, params: dict | None = None, scopes: list[str] | None = None):
+    session = xero_session(sandbox, scopes=scopes)
+    return session.get(f"{sandbox.base_url}/{path}", params=params or {}, timeout=30)
+
+
+def _a_project(sandbox, xero_session) -> str:
+    return _other(sandbox, xero_session, PROJECTS.path).json()["items"][0]["projectId"]
+
+
+# (bundle, path, params, response schema); "{projectId}" is filled with a project that exists.
+OTHER_API_CASES = [
+    ("assets", ASSETS.path, {"status": status}, "Assets") for status in ("DRAFT", "REGISTERED", "DISPOSED")
+] + [
+    ("assets", ASSETS.path, {"status": "REGISTERED", "page": 2, "pageSize": 1}, "Assets"),
+    ("assets", ASSETS.path, {"status": "REGISTERED", "pageSize": 200, "filterBy": "Equipment"}, "Assets"),
+    ("assets", ASSET_TYPES.path, {}, None),
+    ("projects", PROJECTS.path, {}, "Projects"),
+    ("projects", PROJECTS.path, {"page": 1, "pageSize": 500, "states": "INPROGRESS,CLOSED"}, "Projects"),
+    ("projects", PROJECT_USERS.path, {"page": 1, "pageSize": 500}, "ProjectUsers"),
+    ("projects", PROJECT_TASKS.path, {"page": 1, "pageSize": 500}, "Tasks"),
+    ("projects", PROJECT_TIME_ENTRIES.path, {"page": 1, "pageSize": 500}, "TimeEntries"),
+    ("projects", PROJECT_TIME_ENTRIES.path, {"dateAfterUtc": "2024-01-01T00:00:00Z", "states": "INVOICED,ACTIVE"},
+     "TimeEntries"),
+]
+
+
+@pytest.mark.parametrize(("bundle", "path", "params", "schema_name"), OTHER_API_CASES,
+                         ids=lambda value: str(value))
+def test_assets_and_projects_responses_match_their_specs(sandbox, xero_session, bundle, path, params, schema_name):
+    path = path.replace("{projectId}", _a_project(sandbox, xero_session))
+    answer = _other(sandbox, xero_session, path, params)
+    assert answer.status_code == 200, answer.text[:300]
+    body = answer.json()
+    if schema_name is None:  # GET /AssetTypes: a bare list of AssetType
+        assert body, "no asset types: the check would be empty"
+        assert_faithful_to(bundle, body, {"type": "array", "items": {"$ref": REF + "AssetType"}})
+        return
+    assert set(body) == {"pagination", "items"}
+    assert_faithful_to(bundle, body, {"$ref": REF + schema_name})
+    if params.get("page", 1) == 1:
+        assert body["items"], f"{path} served no records: the check would be empty"
+
+
+def test_their_pages_hold_every_record_once_in_order(sandbox, xero_session):
+    whole = _other(sandbox, xero_session, PROJECTS.path, {"pageSize": 500}).json()
+    assert whole["pagination"] == {"page": 1, "pageSize": 500, "pageCount": 1, "itemCount": len(whole["items"])}
+    paged = []
+    for page in range(1, len(whole["items"]) + 2):
+        body = _other(sandbox, xero_session, PROJECTS.path, {"page": page, "pageSize": 1}).json()
+        assert body["pagination"]["pageCount"] == len(whole["items"])
+        paged += body["items"]
+    assert paged == whole["items"]  # the page past the last is empty
+    assert _other(sandbox, xero_session, ASSETS.path, {"status": "DRAFT"}).json()["pagination"]["pageSize"] == 10
+    assert _other(sandbox, xero_session, PROJECTS.path).json()["pagination"]["pageSize"] == 50
+
+
+def test_their_filters_filter(sandbox, xero_session):
+    closed = _other(sandbox, xero_session, PROJECTS.path, {"states": "CLOSED"}).json()["items"]
+    assert closed and {p["status"] for p in closed} == {"CLOSED"}
+    by_status = {status: _other(sandbox, xero_session, ASSETS.path, {"status": status, "pageSize": 200}).json()
+                 for status in ("DRAFT", "REGISTERED", "DISPOSED")}
+    assert {a["assetStatus"] for a in by_status["DISPOSED"]["items"]} == {"Disposed"}
+    assert sum(b["pagination"]["itemCount"] for b in by_status.values()) == sandbox.counts()[
+        sandbox.tenant_ids[0]]["Assets"]
+    time_path = PROJECT_TIME_ENTRIES.path.replace("{projectId}", _a_project(sandbox, xero_session))
+    entries = _other(sandbox, xero_session, time_path, {"pageSize": 500}).json()["items"]
+    assert entries
+    later = sorted(e["dateUtc"] for e in entries)[len(entries) // 2]
+    after = _other(sandbox, xero_session, time_path, {"dateAfterUtc": later, "pageSize": 500}).json()["items"]
+    assert after == [e for e in entries if e["dateUtc"] >= later]
+
+
+@pytest.mark.parametrize(("bundle", "path", "params", "status"), [
+    ("assets", ASSETS.path, {}, 400),  # status is required
+    ("assets", ASSETS.path, {"status": "SOLD"}, 400),
+    ("assets", ASSETS.path, {"status": "DRAFT", "pageSize": 201}, 400),
+    ("projects", PROJECTS.path, {"pageSize": 501}, 400),
+    ("projects", PROJECTS.path, {"page": "first"}, 400),
+    ("projects", PROJECT_TASKS.path.replace("{projectId}", "00000000-0000-0000-0000-000000000000"), {}, 404),
+], ids=lambda value: str(value))
+def test_their_errors_come_in_their_own_shapes(sandbox, xero_session, bundle, path, params, status):
+    answer = _other(sandbox, xero_session, path, params)
+    assert answer.status_code == status, answer.text[:300]
+    assert_faithful_to(bundle, answer.json(), {"$ref": REF + "Error"})
+    if bundle == "projects":
+        assert answer.json()["message"]
+    else:
+        assert answer.json()["detail"]
+
+
+@pytest.mark.parametrize("endpoint", OTHER_API_ENDPOINTS, ids=lambda e: e.path)
+def test_they_need_their_scope(sandbox, xero_session, endpoint):
+    path = endpoint.path.replace("{projectId}", _a_project(sandbox, xero_session))
+    params = {"status": "DRAFT"} if endpoint.split_by else {}
+    answer = _other(sandbox, xero_session, path, params, scopes=["accounting.transactions", "accounting.settings"])
+    assert answer.status_code == 401
+    assert answer.json()["Detail"] == "AuthorizationUnsuccessful"
+    granted = _other(sandbox, xero_session, path, params, scopes=[endpoint.scopes[0]])
+    assert granted.status_code == 200, answer.text[:300]

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from tap_xero.endpoints import BY_ENVELOPE
+from tap_xero.endpoints import BY_COLLECTION, BY_ENVELOPE
 from xero_sandbox import Query
 from tap_xero.webhooks.signature import sign
 
@@ -28,7 +28,9 @@ def test_counts_shape(sb):
     assert set(counts) == set(sb.tenant_ids)
     for per_tenant in counts.values():
         assert per_tenant["Invoices"] == 30
-        assert set(per_tenant) <= {*BY_ENVELOPE, "CashJournals", "CashJournalLines"}
+        assert set(per_tenant) <= set(BY_ENVELOPE) | set(BY_COLLECTION) | {"CashJournals", "CashJournalLines"}
+        assert {"Assets", "AssetTypes", "Projects", "ProjectUsers", "ProjectTasks", "ProjectTimeEntries"} <= set(
+            per_tenant)
         assert all(isinstance(n, int) for n in per_tenant.values())
     assert counts == sb.counts()
 

@@ -26,8 +26,10 @@ def _load_generator():
 
 
 generator = _load_generator()
+OTHER_API_STREAMS = {stream: endpoint for _, streams in generator.OTHER_API_STREAMS.values()
+                     for stream, endpoint in streams.items()}
 ALL_STREAMS = sorted({*generator.ENDPOINT_STREAMS, *generator.CHILD_STREAMS, *generator.REPORT_STREAMS,
-                      *generator.TRACKING_REPORT_STREAMS})
+                      *OTHER_API_STREAMS, *generator.TRACKING_REPORT_STREAMS})
 SCHEMAS = {name: json.loads((SCHEMAS_DIR / f"{name}.json").read_text(encoding="utf-8")) for name in ALL_STREAMS}
 TAP_FIELDS = {".tenant_id", ".line_number"}  # added by the tap, never null
 BUNDLED = json.loads(BUNDLE.read_text(encoding="utf-8"))["components"]["schemas"]
@@ -179,3 +181,16 @@ def test_check_reports_changed_and_leftover_files() -> None:
     assert generator.stale_files(expected) == [
         "tap_xero/schemas/invoices.json", "tap_xero/schemas/users.json (not generated: remove it)",
     ]
+
+
+def test_assets_and_projects_schemas_come_from_their_own_specs_with_their_date_formats() -> None:
+    for name, bundle in (("assets", "Asset"), ("projects", "Project")):
+        bundled = json.loads((REPO / "tests" / "spec" / f"{name}_schemas.json").read_text(encoding="utf-8"))
+        assert bundle in bundled["components"]["schemas"]
+    for stream, endpoint in OTHER_API_STREAMS.items():
+        schema = SCHEMAS[stream]
+        assert endpoint.id_field in schema["properties"] and schema["properties"]["tenant_id"]["type"] == "string"
+        assert schema["additionalProperties"] is True
+    assert SCHEMAS["assets"]["properties"]["purchaseDate"]["format"] == "date"
+    assert SCHEMAS["project_time_entries"]["properties"]["dateUtc"]["format"] == "date-time"
+    assert SCHEMAS["projects"]["properties"]["totalInvoiced"]["properties"]["value"]["type"] == ["number", "null"]

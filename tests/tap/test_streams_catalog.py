@@ -63,8 +63,16 @@ EXPECTED = {
     },
     "report_profit_and_loss_by_tracking": (
         ("report_name", "period_start", "section", "line_key", "tracking_category_id", "tracking_option"), None),
+    # The Assets and Projects APIs: no modification timestamp, so full table.
+    "assets": (("assetId",), None),
+    "asset_types": (("assetTypeId",), None),
+    "projects": (("projectId",), None),
+    "project_users": (("userId",), None),
+    "project_tasks": (("taskId",), None),
+    "project_time_entries": (("timeEntryId",), None),
 }
 RETIRED = {"expense_claims", "receipts"}
+PER_PROJECT = {"project_tasks", "project_time_entries"}  # a call per project each: opt in
 CHILDREN = {
     "invoices": "invoice_line_items",
     "credit_notes": "credit_note_line_items",
@@ -93,8 +101,10 @@ def test_every_stream_is_declared_once_and_employees_is_not() -> None:
     assert set(names) == set(EXPECTED)
     assert "employees" not in names
     declared_endpoints = {getattr(cls, "endpoint", None) for cls in STREAM_CLASSES} - {None}
-    # one stream per Accounting collection endpoint, and one per variant of one (the cash-basis journals)
-    assert declared_endpoints == {*endpoints.ENDPOINTS, endpoints.CASH_JOURNALS_ENDPOINT}
+    # one stream per collection endpoint of the Accounting, Assets and Projects APIs, and one per variant of one
+    # (the cash-basis journals)
+    assert declared_endpoints == {
+        *endpoints.ENDPOINTS, *endpoints.OTHER_API_ENDPOINTS, endpoints.CASH_JOURNALS_ENDPOINT}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -106,7 +116,7 @@ def test_keys_replication_and_selection_in_the_catalog(catalog: dict, name: str)
     assert root.get("replication-key") == replication_key
     assert entry["replication_method"] == ("INCREMENTAL" if replication_key else "FULL_TABLE")
     assert entry.get("replication_key") == replication_key
-    assert root.get("selected-by-default") is (name not in RETIRED)
+    assert root.get("selected-by-default") is (name not in RETIRED | PER_PROJECT)
     assert "tenant_id" in entry["schema"]["properties"]
 
 

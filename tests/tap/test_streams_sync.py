@@ -27,7 +27,9 @@ from tap_xero.streams import STREAM_CLASSES
 from tap_xero.tap import TapXero
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "tap_xero" / "schemas"
-ENDPOINT_STREAMS = {cls.name: cls.endpoint for cls in STREAM_CLASSES if getattr(cls, "endpoint", None)}
+# The Accounting API's collections (the Assets and Projects APIs: tests/tap/test_assets_and_projects.py).
+ENDPOINT_STREAMS = {
+    cls.name: cls.endpoint for cls in STREAM_CLASSES if getattr(cls, "endpoint", None) in endpoints.ENDPOINTS}
 CHILD_STREAMS = {cls.name: cls for cls in STREAM_CLASSES if hasattr(cls, "lines_field")}
 REPORT_STREAMS = {cls.name: cls.report for cls in STREAM_CLASSES if getattr(cls, "report", None)
                   and not cls.report.by_tracking}

@@ -3,7 +3,8 @@
 ``SandboxApp(config, store, clock)`` answers one ``Request`` with one ``Response`` (``wire.py``
 moves the bytes). A request goes through, in order: injected faults, the bearer token, the
 tenant, the rate limits, then the route (``/api.xro/2.0/<Endpoint.path>[/<id>]``,
-``/api.xro/2.0/Reports/<name>``, ``/connections`` (GET, DELETE /{id}), ``/connect/token``,
+``/api.xro/2.0/Reports/<name>``, the Assets and Projects APIs (``/assets.xro/1.0/...``,
+``/projects.xro/2.0/...``: ``other_apis.py``), ``/connections`` (GET, DELETE /{id}), ``/connect/token``,
 ``/connect/revocation``, ``/identity/connect/authorize``). Errors come in Xero's own shapes
 (``shapes.py``; docs/sandbox.md). ``/_sandbox/`` is handed to ``control.py`` and bypasses auth,
 limits and faults.
@@ -20,8 +21,8 @@ from __future__ import annotations
 import contextlib
 import time
 
-from tap_xero.endpoints import BY_ENVELOPE, Endpoint, Report
-from xero_sandbox.core import control, routes, tiers
+from tap_xero.endpoints import BY_COLLECTION, BY_ENVELOPE, Endpoint, Report
+from xero_sandbox.core import control, other_apis, routes, tiers
 from xero_sandbox.core.clock import SandboxClock
 from xero_sandbox.core.config import SandboxConfig
 from xero_sandbox.core.faults import AFTER_PAGE_KINDS, BEFORE_KINDS, BODY_KINDS, FaultInjector
@@ -72,7 +73,8 @@ class SandboxApp:
 
     def served_counts(self) -> dict[str, dict[str, int]]:
         """The store's counts of what the API serves: ``GET /_sandbox/counts``."""
-        counts = {tenant_id: {key: n for key, n in per_tenant.items() if self.serves(tenant_id, BY_ENVELOPE[key])}
+        counts = {tenant_id: {key: n for key, n in per_tenant.items()
+                              if self.serves(tenant_id, BY_ENVELOPE.get(key) or BY_COLLECTION[key])}
                   for tenant_id, per_tenant in self.store.counts().items()}
         for tenant_id, derived in self.store.derived_counts().items():  # e.g. CashJournals: Journals?paymentsOnly
             counts[tenant_id].update({key: n for key, (endpoint, n) in derived.items()
@@ -101,7 +103,7 @@ class SandboxApp:
             return self._identity_paths(request)
         if route == "connections" or route.startswith("connections/"):
             return self._connections(request)
-        if route.startswith(API_PREFIX):
+        if route.startswith(API_PREFIX) or other_apis.served_under(route):
             return self._api(request, route[len(API_PREFIX):].strip("/"))
         return not_found()
 
@@ -178,7 +180,10 @@ class SandboxApp:
         if refusal is not None:
             return too_many_requests(refusal.problem, refusal.retry_after)
         try:
-            response = self._accounting(request, rel, tenant, grant)
+            if other_apis.served_under(request.route):
+                response = self._other_api(request, tenant, grant)
+            else:
+                response = self._accounting(request, rel, tenant, grant)
             self.limiter.simulate_latency(response.records)
             return response
         finally:
@@ -218,6 +223,26 @@ class SandboxApp:
                 and self.faults.fire(AFTER_PAGE_KINDS, request.route, tenant, page=query.page)):
             with contextlib.suppress(ValueError):  # a collection without UpdatedDateUTC cannot shift
                 self.store.touch(tenant, endpoint.envelope_key, str(page.records[0][endpoint.id_field]))
+        if self.faults.fire(BODY_KINDS, request.route, tenant):
+            response.truncate = True
+        return response
+
+    def _other_api(self, request: Request, tenant: str, grant: AccessGrant) -> Response:
+        """The Assets and Projects APIs (core/other_apis.py): lists only, in their own shapes."""
+        if request.method != "GET":
+            return validation_error("The sandbox serves reads only")
+        found = other_apis.resolve(request.route)
+        if found is None:
+            return not_found()
+        endpoint, parent_id = found
+        if not grant.scopes & set(endpoint.scopes):
+            return unauthorized("AuthorizationUnsuccessful")
+        params = {name.lower(): value for name, value in request.params}
+        try:
+            body = self.store.api_list(tenant, endpoint, parent_id, params)
+        except other_apis.ApiError as exc:
+            return other_apis.answer(endpoint, exc)
+        response = json_response(200, body, records=len(body) if isinstance(body, list) else len(body["items"]))
         if self.faults.fire(BODY_KINDS, request.route, tenant):
             response.truncate = True
         return response

@@ -44,6 +44,8 @@ COLLECTION_CODES = {
     "Prepayments": 22, "PurchaseOrders": 23, "Quotes": 24, "Receipts": 25, "RepeatingInvoices": 26,
     "TaxRates": 27, "TrackingCategories": 28, "Users": 29, "LineItems": 40, "JournalLines": 41,
     "TrackingOptions": 42, "Tenants": 43,
+    # The Assets and Projects APIs (resources/assets.py, resources/projects.py).
+    "Assets": 44, "AssetTypes": 45, "Projects": 46, "ProjectTasks": 47, "ProjectTimeEntries": 48,
 }
 
 

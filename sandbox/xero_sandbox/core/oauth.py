@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit
 
-from tap_xero.endpoints import ENDPOINTS, REPORTS
+from tap_xero.endpoints import ENDPOINTS, OTHER_API_ENDPOINTS, REPORTS
 from xero_sandbox.core.clock import SandboxClock
 
 ACCESS_TOKEN_LIFETIME = 1800  # seconds, as Xero
@@ -46,7 +46,7 @@ DEMO_SCOPES: tuple[str, ...] = (
     "openid", "profile", "email", "offline_access",
     "accounting.transactions", "accounting.contacts", "accounting.settings",
     "accounting.reports.read", "accounting.journals.read", "accounting.budgets.read",
-    "accounting.attachments", "paymentservices",
+    "accounting.attachments", "paymentservices", "assets.read", "projects.read",
 )
 _NOT_GRANTABLE_TO_MACHINES = {"openid", "profile", "email", "offline_access"}
 
@@ -55,7 +55,7 @@ def _known_scopes() -> frozenset[str]:
     """Every scope an app may ask for: identity scopes, broad and granular Accounting scopes."""
     known = set(DEMO_SCOPES) | {"accounting.attachments.read", "accounting.reports.aged.read",
                                 "accounting.reports.tenninetynine.read"}
-    for scopes in [endpoint.scopes for endpoint in ENDPOINTS] + [report.scopes for report in REPORTS]:
+    for scopes in [e.scopes for e in (*ENDPOINTS, *OTHER_API_ENDPOINTS)] + [report.scopes for report in REPORTS]:
         known.update(scopes)
     return frozenset(known)
 

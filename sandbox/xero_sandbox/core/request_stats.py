@@ -16,6 +16,7 @@ import threading
 from datetime import datetime, timezone
 
 from tap_xero.errors import redact
+from xero_sandbox.core import other_apis
 from xero_sandbox.core.routes import API_PREFIX, counted_path
 from xero_sandbox.core.shapes import Request
 
@@ -73,7 +74,11 @@ class RequestStats:
 
 
 def _counted_path(route: str) -> str | None:
-    """The Accounting path a request is counted under: "Invoices", "Reports/TrialBalance", "Invoices/{id}"."""
+    """The Accounting path a request is counted under: "Invoices", "Reports/TrialBalance", "Invoices/{id}"; for
+    the Assets and Projects APIs their endpoint's path ("projects.xro/2.0/Projects/{projectId}/Time")."""
+    if other_apis.served_under(route):
+        found = other_apis.resolve(route)
+        return found[0].path if found is not None else route
     if not route.startswith(API_PREFIX):
         return None
     return counted_path(route[len(API_PREFIX):].strip("/"))

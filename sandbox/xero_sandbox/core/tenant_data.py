@@ -87,6 +87,8 @@ class TenantData:
         # expenses.py
         self.expense_claims: list[dict] = []
         self.receipts: list[dict] = []
+        # assets.py, projects.py (the Assets and Projects APIs): built on first use, by collection key
+        self.api_records: dict[str, list] = {}
 
     def _declare_columns(self) -> None:
         # invoices.py: the walk's columns, one entry per invoice, payment, credit note, ...
