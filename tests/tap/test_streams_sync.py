@@ -28,8 +28,9 @@ from tap_xero.tap import TapXero
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "tap_xero" / "schemas"
 # The Accounting API's collections (the Assets and Projects APIs: tests/tap/test_assets_and_projects.py).
-ENDPOINT_STREAMS = {
-    cls.name: cls.endpoint for cls in STREAM_CLASSES if getattr(cls, "endpoint", None) in endpoints.ENDPOINTS}
+ENDPOINT_STREAMS = {  # the Accounting API's streams (and the cash journals, a variant of one of its endpoints)
+    cls.name: cls.endpoint for cls in STREAM_CLASSES
+    if getattr(cls, "endpoint", None) in {*endpoints.ENDPOINTS, endpoints.CASH_JOURNALS_ENDPOINT}}
 CHILD_STREAMS = {cls.name: cls for cls in STREAM_CLASSES if hasattr(cls, "lines_field")}
 REPORT_STREAMS = {cls.name: cls.report for cls in STREAM_CLASSES if getattr(cls, "report", None)
                   and not cls.report.by_tracking}
