@@ -32,8 +32,8 @@ MODELS_SCHEMA = "xero_ledger_models"
 # per organisation, and the three reports (13 months each) already take 39 of them.
 MODEL_STREAMS = (
     "organisations", "accounts", "contacts", "invoices", "invoice_line_items", "credit_notes",
-    "bank_transactions", "prepayments", "overpayments", "journals", "journal_lines",
-    "report_trial_balance", "report_profit_and_loss", "report_balance_sheet",
+    "bank_transactions", "prepayments", "overpayments", "journals", "journal_lines", "cash_journals",
+    "cash_journal_lines", "report_trial_balance", "report_profit_and_loss", "report_balance_sheet",
 )
 COMMAND = ("tap-xero", "target-postgres", "dbt-postgres:build")
 TIE_OUT_TESTS = ("tie_out_trial_balance", "tie_out_profit_and_loss", "tie_out_balance_sheet",
@@ -148,14 +148,23 @@ def test_one_command_loads_builds_and_ties_out(built, pg, sandbox):
         assert results.get(test) == "PASS", f"{test}: {results.get(test)}\n{result.output[-4000:]}"
     assert results.get("organisations_without_journals") == "PASS"
     assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0 SKIP=0", result.output), result.output[-3000:]
-    # Every model, each holding both organisations (the cash ledger waits for the tap's cash journals).
+    # Every model, each holding both organisations.
     for model in ("xero__general_ledger", "xero__trial_balance", "xero__profit_and_loss_report",
-                  "xero__balance_sheet_report", "xero__invoice_line_items", "xero__receivables_payables_ageing"):
+                  "xero__balance_sheet_report", "xero__invoice_line_items", "xero__receivables_payables_ageing",
+                  "xero__cash_general_ledger"):
         tenants = {t for (t,) in _models(pg, f"select distinct tenant_id from {{m}}.{model}")}
         assert tenants == set(sandbox.tenant_ids), model
-    assert _models(pg, "select count(*) from {m}.xero__cash_general_ledger") == [("0",)]
-    assert "SKIPPED stg_xero__cash_journal_lines: no cash_journals / cash_journal_lines table" in result.output
-    assert "xero__cash_general_ledger is built empty until the tap extracts cash-basis journals" in result.output
+    # The cash ledger: Xero's payment journals, each a journal of the accrual ledger too, each balanced, and
+    # every one of them loaded (as many as the sandbox serves with paymentsOnly=true).
+    assert _models(pg, """select count(*) from (select distinct tenant_id, journal_id from {m}.xero__cash_general_ledger
+                          except select tenant_id, journal_id from {m}.xero__general_ledger) missing""") == [("0",)]
+    assert _models(pg, """select count(*) from (select journal_id from {m}.xero__cash_general_ledger
+                          group by tenant_id, journal_id having sum(net_amount) <> 0) unbalanced""") == [("0",)]
+    assert _models(pg, "select distinct accounting_basis from {m}.xero__cash_general_ledger") == [("cash",)]
+    for tenant in sandbox.tenant_ids:
+        loaded = _models(pg, f"select count(distinct journal_id) from {{m}}.xero__cash_general_ledger "
+                             f"where tenant_id = '{tenant}'")
+        assert loaded == [(str(sandbox.counts()[tenant]["CashJournals"]),)], tenant
 
 
 def test_the_tie_outs_compare_real_figures(built, pg, sandbox):
@@ -289,7 +298,7 @@ def test_organisations_whose_app_cannot_read_journals_still_get_what_needs_none(
     what it skipped, and ties out what is there."""
     without, with_journals = sandbox.tenant_ids
     raw, models = "xero_tiers", "xero_tiers_models"
-    no_journals = tuple(s for s in MODEL_STREAMS if not s.startswith("journal") and s != "report_balance_sheet")
+    no_journals = tuple(s for s in MODEL_STREAMS if "journal" not in s and s != "report_balance_sheet")
     project = _project(tmp_path_factory.mktemp("tiers"), sandbox, pg.database, raw, models, streams=no_journals,
                        TAP_XERO_TENANT_IDS=json.dumps([without]))
 
@@ -298,6 +307,8 @@ def test_organisations_whose_app_cannot_read_journals_still_get_what_needs_none(
     assert "Xero serves Journals only to apps on its Advanced tier" in first.output
     assert "xero__invoice_line_items and xero__receivables_payables_ageing need no journals" in first.output
     assert "SKIPPED stg_xero__report_balance_sheet: no report_balance_sheet table" in first.output
+    assert "SKIPPED stg_xero__cash_journal_lines: no cash_journals / cash_journal_lines table" in first.output
+    assert "xero__cash_general_ledger is built empty: no cash-basis journals were loaded" in first.output
     results = _dbt_results(first.output)
     assert results.get("organisations_without_journals") == "WARN 1"
     assert all(results.get(test) == "PASS" for test in TIE_OUT_TESTS), results

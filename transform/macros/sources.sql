@@ -1,6 +1,5 @@
 {#- The tap's tables that a model may find missing: an organisation's app below Xero's Advanced tier
-    cannot read Journals, so a warehouse may hold no `journals` table at all (and `cash_journals`
-    arrive with a later version of the tap). -#}
+    cannot read Journals, so a warehouse may hold no `journals` or `cash_journals` table at all. -#}
 
 {% macro xero_loaded_table(table_name) %}
   {#- The source relation when the loader created the table, else none. Always calls source() so
