@@ -96,7 +96,8 @@ setup_meltano() {
   stamp="$(stamp_of "$MELTANO_VENV/bin/python" "meltano==$MELTANO_VERSION" "$ROOT/constraints-meltano.txt")"
   if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]; then
     say "installing meltano $MELTANO_VERSION into .venv-meltano (constraints-meltano.txt)"
-    quietly "$MELTANO_VENV/bin/python" -m pip install -c "$ROOT/constraints-meltano.txt" "meltano==$MELTANO_VERSION"
+    # setuptools named so that the pinned release replaces the one the venv was created with
+    quietly "$MELTANO_VENV/bin/python" -m pip install -c "$ROOT/constraints-meltano.txt" "meltano==$MELTANO_VERSION" setuptools
     printf '%s\n' "$stamp" >"$stamp_file"
   fi
   # Plugins: reinstall when meltano.yml (pip_urls) or the tap's dependencies change.

@@ -24,7 +24,7 @@ quietly "$work/tap/bin/python" -m pip install -e "$ROOT[test,lint,postgres]" -e 
 
 say "resolving Meltano's set (meltano==$MELTANO_VERSION)"
 "$python" -m venv "$work/meltano"
-quietly "$work/meltano/bin/python" -m pip install --upgrade pip
+quietly "$work/meltano/bin/python" -m pip install --upgrade pip setuptools  # the venv's own setuptools is old
 quietly "$work/meltano/bin/python" -m pip install "meltano==$MELTANO_VERSION"
 {
   echo "# .venv-meltano, pinned: meltano and everything it needs. scripts/demo_setup.sh installs with -c; regenerate with"
