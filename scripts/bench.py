@@ -458,8 +458,11 @@ class OurTap(Tap):
         # unselected, so both taps emit the same records: one per Xero record.
         from tap_xero.streams import STREAM_CLASSES
 
+        # A variant of an endpoint on the same path (cash_journals: Journals?paymentsOnly=true) is another
+        # stream than the path's: not selected by naming the path.
         by_name = {cls.name: cls.endpoint.path for cls in STREAM_CLASSES
-                   if getattr(cls, "endpoint", None) is not None and cls.endpoint.path in self.paths}
+                   if getattr(cls, "endpoint", None) is not None and cls.endpoint.path in self.paths
+                   and BY_PATH.get(cls.endpoint.path) is cls.endpoint}
         return {e["tap_stream_id"]: by_name[e["tap_stream_id"]] for e in catalog["streams"]
                 if e["tap_stream_id"] in by_name}
 
