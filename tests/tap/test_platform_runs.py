@@ -43,7 +43,8 @@ def platform_env(sb: Sandbox, tmp_path: Path, last_line: str | None, expires_in:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PAN_", "TAP_XERO_"))}
     env.update(
         HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"),
-        PAN_SEC_XERO_ACCESS_TOKEN=sb.issue_access_token(expires_in=expires_in),  # fresh for each run, as the platform does
+        # fresh for each run, as the platform does
+        PAN_SEC_XERO_ACCESS_TOKEN=sb.issue_access_token(expires_in=expires_in),
         PAN_SEC_XERO_TENANT_URL=f"https://go.xero.com/organisationlogin/default.aspx?shortcode=!x&tenant={sb.tenant_ids[0]}",
         PAN_SEC_XERO_CLIENT_ID="platform-client", PAN_SEC_XERO_CLIENT_SECRET="platform-secret",
     )
