@@ -169,7 +169,9 @@ JOURNALS_ENDPOINT = Endpoint(
 )
 # The cash-basis journals (the journals of payments): the Journals endpoint with paymentsOnly=true, gated
 # like it. A variant of JOURNALS_ENDPOINT (same path and envelope), so it is not in ENDPOINTS / BY_PATH.
-CASH_JOURNALS_ENDPOINT = dataclasses.replace(JOURNALS_ENDPOINT, fixed_params=(("paymentsOnly", "true"),))
+CASH_JOURNALS_ENDPOINT = dataclasses.replace(
+    JOURNALS_ENDPOINT, fixed_params=(("paymentsOnly", "true"),), collection="CashJournals",  # the sandbox's counts key
+)
 LINKED_TRANSACTIONS = Endpoint(
     "LinkedTransactions", "LinkedTransactions", "LinkedTransaction", "LinkedTransactionID", "UpdatedDateUTC",
     paging=Paging.PAGE, scopes=TRANSACTIONS_INVOICES, order=False,
