@@ -167,6 +167,7 @@ def test_invalid_events_stored_by_an_older_receiver_are_skipped_with_a_warning(t
     assert "eventDateUtc: is not a string" in caplog.text
 
 
+@pytest.mark.skipif(not SPEC.is_file(), reason=f"Xero's webhook spec is not at {SPEC} (../shared exists only in CI and dev)")
 def test_spec_examples_are_valid_deliveries():
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     credit_note = spec["webhooks"]["creditNotes"]["post"]["requestBody"]["content"]["application/json"]
@@ -178,6 +179,7 @@ def test_spec_examples_are_valid_deliveries():
         assert parse_payload(body) == json.loads(body)["events"]
 
 
+@pytest.mark.skipif(not SPEC.is_file(), reason=f"Xero's webhook spec is not at {SPEC} (../shared exists only in CI and dev)")
 def test_the_embedded_schema_is_what_the_spec_gives():
     result = subprocess.run([sys.executable, str(GENERATOR), "--check"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
