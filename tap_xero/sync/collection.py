@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from tap_xero import values
 from tap_xero.endpoints import Endpoint, Paging
 from tap_xero.paging import Page, RecordsBudget, ShiftGuard, iter_pages, pages_ahead
+from tap_xero.progress import Progress
 from tap_xero.sync.query import IMS_MARGIN, CollectionQuery
 from tap_xero.sync.read_state import ReadState
 
@@ -60,6 +61,13 @@ class ParentIds(Protocol):
     def parent_ids(self, tenant_id: str, path: str) -> list[str] | None: ...
 
     def remember_parent_ids(self, tenant_id: str, path: str, ids: list[str]) -> None: ...
+
+
+class ReadingClient(XeroCalls, Protocol):
+    """``XeroCalls`` and the run's progress lines: what report and targeted webhook reads need of the client."""
+
+    @property
+    def progress(self) -> Progress: ...
 
 
 def page_source(client: XeroCalls, tenant_id: str, query: CollectionQuery,

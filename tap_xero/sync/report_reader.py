@@ -28,13 +28,12 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable, Iterator, MutableMapping
-from concurrent.futures import Executor
-from typing import Any, Protocol
+from typing import Any
 
 from tap_xero import errors, reports
 from tap_xero.endpoints import JOURNALS_ENDPOINT, ORGANISATION, Paging, Report
 from tap_xero.paging import iter_pages, ordered_lookahead
-from tap_xero.progress import Progress
+from tap_xero.sync.collection import ReadingClient
 from tap_xero.sync.fan_in import Delivery
 from tap_xero.sync.report_months import (
     STATE_KEY, Evidence, MonthsRead, ReportPolicy, add_months, chunks, lock_month, month_of, plan,
@@ -43,19 +42,6 @@ from tap_xero.sync.run_facts import JournalsSeen, RunFacts, lock_date_of
 
 # Journals read for evidence without a JournalNumber to start from begin this long before the last plan.
 EVIDENCE_MARGIN = dt.timedelta(minutes=5)
-
-
-class ReportClient(Protocol):
-    """What the reader needs of ``http.XeroClient``."""
-
-    @property
-    def executor(self) -> Executor: ...
-    @property
-    def max_concurrent_per_tenant(self) -> int: ...
-    @property
-    def progress(self) -> Progress: ...
-
-    def get_json(self, tenant_id: str, path: str, params: dict | None = None, headers: dict | None = None) -> dict: ...
 
 
 class ReportReader:
@@ -67,7 +53,7 @@ class ReportReader:
         tenant_id: str,
         *,
         stream_name: str,
-        client: ReportClient,
+        client: ReadingClient,
         facts: RunFacts,
         state: MutableMapping[str, Any],
         save_state: Callable[[], None],

@@ -29,7 +29,6 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from concurrent.futures import Executor
 from typing import Any, Protocol
 
 from singer_sdk import Stream
@@ -38,6 +37,7 @@ from tap_xero import errors
 from tap_xero.endpoints import WEBHOOK_CATEGORIES, Endpoint, Paging
 from tap_xero.paging import ordered_lookahead
 from tap_xero.settings import XeroSettings
+from tap_xero.sync.collection import ReadingClient
 from tap_xero.sync.read_state import READ_MARKER
 from tap_xero.webhooks.queue import EventQueue
 from tap_xero.webhooks.triggers import is_webhook_run, webhook_run_events
@@ -49,24 +49,6 @@ IDS_PER_CALL = 50
 READ_WINDOW = 5000  # events read from the queue at a time; their ids are fetched once each
 WEBHOOK_EVENTS_STREAM = "webhook_events"
 TARGETED_SETTING = "webhook_targeted_sync"
-
-
-class Progress(Protocol):
-    def page_done(self, stream: str, tenant_id: str, *, records: int, page: int, page_count: int | None) -> None: ...
-
-
-class XeroCalls(Protocol):
-    """What a targeted read needs of ``http.XeroClient``."""
-
-    @property
-    def executor(self) -> Executor: ...
-    @property
-    def max_concurrent_per_tenant(self) -> int: ...
-    @property
-    def progress(self) -> Progress: ...
-
-    def get_json(self, tenant_id: str, path: str, params: dict | None = None,
-                 headers: dict | None = None) -> dict: ...
 
 
 class TargetedStream(Protocol):
@@ -82,7 +64,7 @@ class TargetedStream(Protocol):
     def selected(self) -> bool: ...
 
     @property
-    def client(self) -> XeroCalls: ...
+    def client(self) -> ReadingClient: ...
 
     def tenant_state(self, context: Mapping[str, Any]) -> MutableMapping[str, Any]: ...
 
@@ -261,7 +243,7 @@ def _targeted_params(stream: TargetedStream) -> dict[str, Any]:
     return params
 
 
-def fetch_changed(client: XeroCalls, tenant_id: str, endpoint: Endpoint, ids: list[str],
+def fetch_changed(client: ReadingClient, tenant_id: str, endpoint: Endpoint, ids: list[str],
                   params: dict[str, Any]) -> Iterator[list[dict]]:
     """The current version of each of ``ids``, as lists of raw records (one list per call).
 
