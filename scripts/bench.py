@@ -735,9 +735,10 @@ def phase_cost(options, workdir: Path) -> dict:
         incremental = tap.sync("incremental")
         # Then 1% more, other invoices, edited in amount: each change is journalled in its invoice's month.
         posted_ids = change_invoices(box, COST_CHANGED_SHARE, post=True, skip=1)
+        posted_set = set(posted_ids)
         posted_months = sorted({time.strftime("%Y-%m", time.gmtime(ms_of(r.get("Date")) / 1000))
                                 for t in box.info["tenant_ids"] for r in box.read_all(t, BY_PATH["Invoices"])
-                                if r["InvoiceID"] in set(posted_ids)})
+                                if r["InvoiceID"] in posted_set})
         posted = tap.sync("incremental-posted")
     tenants = box.info["tenant_ids"]
     months = DEFAULT_REPORT_HISTORY_MONTHS
@@ -765,7 +766,7 @@ def phase_cost(options, workdir: Path) -> dict:
         "incremental_posted": {"api_calls": posted.api_calls, "report_calls": report_calls(posted),
                                "changed_invoices": len(posted_ids), "months_posted_in": posted_months,
                                "records": posted.records, "wall_s": posted.wall_s,
-                               "changed_invoices_emitted": len(set(posted_ids) & set(posted.invoice_ids)),
+                               "changed_invoices_emitted": len(posted_set & set(posted.invoice_ids)),
                                "calls_by_path": posted.api_calls_by_path},
     }
 

@@ -92,6 +92,20 @@ def held_by(sb: Sandbox) -> dict[str, set]:
     return held
 
 
+def resume_until_done(sb: Sandbox, tmp_path: Path, last_line: str, delivered: dict[str, set]) -> str:
+    """Platform runs from ``last_line`` until one exits 0 (each other one 75), their records added to
+    ``delivered``; the last run's last line."""
+    for _ in range(12):
+        status, lines, err = finish(start(sb, tmp_path, last_line))
+        for stream, ids in records(lines).items():
+            delivered.setdefault(stream, set()).update(ids)
+        last_line = lines[-1]
+        if status == 0:
+            return last_line
+        assert status == 75, err[-2000:]
+    raise AssertionError("no run of twelve finished")
+
+
 def test_a_chain_of_platform_runs_ends_with_exit_0_and_every_record(sb: Sandbox, tmp_path: Path) -> None:
     last_line: str | None = None
     delivered: dict[str, set] = {}
@@ -127,16 +141,7 @@ def test_a_sigterm_mid_run_still_ends_on_a_state_and_the_next_run_resumes(sb: Sa
     first = records(lines)
     assert sum(len(ids) for ids in first.values()) > 0  # it had written records before the signal
     delivered = {stream: set(ids) for stream, ids in first.items()}
-    last_line = lines[-1]
-    for _ in range(12):
-        status, lines, err = finish(start(sb, tmp_path, last_line))
-        for stream, ids in records(lines).items():
-            delivered.setdefault(stream, set()).update(ids)
-        last_line = lines[-1]
-        if status == 0:
-            break
-        assert status == 75, err[-2000:]
-    assert status == 0
+    resume_until_done(sb, tmp_path, lines[-1], delivered)
     for stream, ids in held_by(sb).items():
         assert ids <= delivered.get(stream, set()), stream
 
@@ -175,15 +180,6 @@ def test_a_request_refused_mid_run_ends_on_a_state_and_the_next_run_resumes(sb: 
     delivered = records(lines)
     assert delivered.get("payments"), "the refusal came after a page of payments was written"
     sb.faults.clear()
-    last_line = lines[-1]
-    for _ in range(12):  # platform runs from the refused run's last line (each a fresh limiter: quick)
-        status, lines, err = finish(start(sb, tmp_path, last_line))
-        for stream, ids in records(lines).items():
-            delivered.setdefault(stream, set()).update(ids)
-        last_line = lines[-1]
-        if status == 0:
-            break
-        assert status == 75, err[-2000:]
-    assert status == 0
+    resume_until_done(sb, tmp_path, lines[-1], delivered)  # each run a fresh limiter: quick
     for stream, ids in held_by(sb).items():  # the refused run's STATE claimed only what it had written
         assert ids <= delivered.get(stream, set()), f"{stream}: {len(ids - delivered.get(stream, set()))} lost"
