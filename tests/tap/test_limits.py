@@ -30,7 +30,7 @@ def start_times(window: RateWindow, count: int) -> list[float]:
 def test_sliding_window_keeps_calls_per_window():
     window = RateWindow(3, None, window_seconds=WINDOW)
     times = start_times(window, 6)
-    assert times[2] - times[0] < WINDOW / 2  # the first three go at once
+    assert times[2] - times[0] < WINDOW * 0.8  # the first three go at once (held back, they would take a window)
     for earlier, later in zip(times, times[3:], strict=False):
         assert later - earlier >= WINDOW * 0.95  # never four in one window
 
@@ -45,15 +45,15 @@ def test_server_remaining_zero_waits_for_a_new_window():
     assert time.monotonic() - began >= WINDOW * 0.9
     window.release()
     began = time.monotonic()
-    window.acquire()  # a new window: no waiting
-    assert time.monotonic() - began < WINDOW / 4
+    window.acquire()  # a new window: no waiting (a wait would be a whole window)
+    assert time.monotonic() - began < WINDOW * 0.7
 
 
 def test_server_remaining_counts_down_with_calls_started_after_it():
     window = RateWindow(60, None, window_seconds=WINDOW)
     window.observe_remaining(2)
     times = start_times(window, 3)
-    assert times[1] - times[0] < WINDOW / 4
+    assert times[1] - times[0] < WINDOW * 0.7
     assert times[2] - times[0] >= WINDOW * 0.8
 
 
@@ -62,7 +62,7 @@ def test_pause_after_429_applies_to_one_tenant_only():
     limits.pause("a", 0.5)
     began = time.monotonic()
     with limits.slot("b"):
-        assert time.monotonic() - began < 0.1
+        assert time.monotonic() - began < 0.35  # bounds sit between the two outcomes: a loaded CI machine stalls
     with limits.slot("a"):
         assert time.monotonic() - began >= 0.45
 
@@ -73,7 +73,7 @@ def test_app_window_holds_across_tenants():
     for tenant in ["a", "b", "c", "d", "e", "f"]:
         with limits.slot(tenant):
             starts.append(time.monotonic())
-    assert starts[3] - starts[0] < WINDOW / 2
+    assert starts[3] - starts[0] < WINDOW * 0.8
     assert starts[4] - starts[0] >= WINDOW * 0.95
     assert limits.calls == {t: 1 for t in "abcdef"}
 
