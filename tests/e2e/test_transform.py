@@ -293,9 +293,13 @@ def test_a_broken_model_fails_its_tie_out(built, breakage, tmp_path):
 
 def test_organisations_whose_app_cannot_read_journals_still_get_what_needs_none(meltano_ready, pg, sandbox,
                                                                                  tmp_path_factory):
-    """Issue item 4. First only the organisation without journals is loaded (no journals table at all,
-    and no balance sheet report either), then the other with its journals: each build succeeds, says
-    what it skipped, and ties out what is there."""
+    """Issue item 4, both ways a warehouse lacks an organisation's journals. First only that organisation is
+    loaded with the journal streams deselected (no journals table at all, and no balance sheet report either).
+    Then, as a user of an app below Xero's Advanced tier meets it, the journal streams are selected and the
+    sandbox, switched to the Core tier, answers them 401 AuthorizationUnsuccessful as Xero does: the tap skips
+    them with its warning, the tables exist and hold none of that organisation's journals. Last, on the Advanced
+    tier, the other organisation with its journals. Each build succeeds, says what it skipped and for which
+    organisation, and ties out what is there."""
     without, with_journals = sandbox.tenant_ids
     raw, models = "xero_tiers", "xero_tiers_models"
     no_journals = tuple(s for s in MODEL_STREAMS if "journal" not in s and s != "report_balance_sheet")
@@ -315,6 +319,26 @@ def test_organisations_whose_app_cannot_read_journals_still_get_what_needs_none(
     assert pg.scalar(f"select count(*) from {models}.xero__general_ledger") == "0"
     assert int(pg.scalar(f"select count(*) from {models}.xero__invoice_line_items")) > 0
     assert int(pg.scalar(f"select count(*) from {models}.xero__receivables_payables_ageing")) > 0
+
+    sandbox.set_tier("core")
+    try:
+        below_advanced = project.run(*COMMAND, TAP_XERO__SELECT=_select(
+            s for s in MODEL_STREAMS if s != "report_balance_sheet"))
+    finally:
+        sandbox.set_tier("advanced")
+    output = below_advanced.output
+    for stream in ("journals", "cash_journals"):
+        assert f"Stream '{stream}' (and its child tables) ends for tenant {without}: Xero refused Journals" in output
+    assert "Journals need Xero's Advanced tier" in output
+    assert "SKIPPED stg_xero__journal_lines" not in output  # the tap created the tables: they hold no rows of it
+    name = pg.scalar(f"select \"Name\" from {raw}.organisations where tenant_id = '{without}'")
+    assert (f"NO JOURNALS stg_xero__journal_lines: 1 organisation(s) in schema '{raw}' have none in journals: "
+            f"{name} ({without}). Their rows in xero__general_ledger") in output, output[-4000:]
+    assert f"NO JOURNALS stg_xero__cash_journal_lines: 1 organisation(s) in schema '{raw}'" in output
+    assert pg.scalar(f"select count(*) from {raw}.journals") == "0"
+    results = _dbt_results(output)
+    assert results.get("organisations_without_journals") == "WARN 1"
+    assert all(results.get(test) == "PASS" for test in TIE_OUT_TESTS), results
 
     second = project.run(*COMMAND, TAP_XERO__SELECT=_select(MODEL_STREAMS),
                          TAP_XERO_TENANT_IDS=json.dumps([with_journals]))

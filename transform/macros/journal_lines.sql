@@ -1,6 +1,8 @@
-{% macro xero_journal_lines(journals_table, lines_table, model_name, when_missing) %}
+{% macro xero_journal_lines(journals_table, lines_table, model_name, when_missing, when_some_lack) %}
   {#- One row per journal line with its journal's header: the shared body of the accrual and cash
-      staging models. Built empty, with a notice, when the loader has no such tables. -#}
+      staging models. Built empty, with a notice, when the loader has no such tables; a notice naming the
+      organisations without journals when the tables are there but hold none of theirs (the tap created the
+      tables, and Xero refused those organisations' app the endpoint). -#}
   {%- set journals = xero_loaded_table(journals_table) -%}
   {%- set lines = xero_loaded_table(lines_table) -%}
   {%- if journals is none or lines is none -%}
@@ -15,6 +17,7 @@
          'tracking_category_1': text, 'tracking_option_1': text, 'tracking_category_2': text,
          'tracking_option_2': text}) }}
   {%- else -%}
+    {{ xero_organisations_lacking_notice(journals, model_name, when_some_lack) }}
     select
       line.tenant_id,
       line."JournalID" as journal_id,
@@ -44,5 +47,26 @@
     from {{ lines }} as line
     inner join {{ journals }} as journal
       on journal.tenant_id = line.tenant_id and journal."JournalID" = line."JournalID"
+  {%- endif -%}
+{% endmacro %}
+
+
+{% macro xero_organisations_lacking_notice(journals, model_name, consequence) %}
+  {#- One line in dbt's output naming each loaded organisation that has no row in ``journals``. -#}
+  {%- set organisations = xero_loaded_table('organisations') -%}
+  {%- if execute and organisations is not none -%}
+    {%- set lacking = run_query(
+          'select distinct organisation."Name", organisation.tenant_id from ' ~ organisations ~ ' as organisation'
+          ~ ' where not exists (select 1 from ' ~ journals ~ ' as journal'
+          ~ ' where journal.tenant_id = organisation.tenant_id) order by 1, 2') -%}
+    {%- if lacking.rows | length > 0 -%}
+      {%- set names = [] -%}
+      {%- for row in lacking.rows -%}
+        {%- do names.append(row[0] ~ " (" ~ row[1] ~ ")") -%}
+      {%- endfor -%}
+      {{ log("NO JOURNALS " ~ model_name ~ ": " ~ lacking.rows | length ~ " organisation(s) in schema '"
+             ~ journals.schema ~ "' have none in " ~ journals.identifier ~ ": " ~ names | join(", ") ~ ". "
+             ~ consequence, info=True) }}
+    {%- endif -%}
   {%- endif -%}
 {% endmacro %}
