@@ -165,7 +165,7 @@ def test_connections_over_the_cap_wait_in_the_listen_queue_until_a_slot_frees(qu
         assert 0.8 <= waited < 4.0
         began = time.monotonic()
         assert post(capped.url, build_payload([make_event()]))[0] == 200
-        assert time.monotonic() - began < 0.5  # with free slots, no wait
+        assert time.monotonic() - began < 0.8  # with free slots, no wait (a wait would be the 1 s header deadline)
 
 
 def test_stop_finishes_the_request_in_progress_and_refuses_new_connections(queue_path):

@@ -27,7 +27,7 @@ def test_signed_delivery_is_stored_then_answered_with_an_empty_200(receiver, que
     started = time.monotonic()
     status, body = post(receiver.url, build_payload(events))
     assert (status, body) == (200, b"")
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # Xero's deadline for an answer
     assert stored(queue_path) == events
 
 
