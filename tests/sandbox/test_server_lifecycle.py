@@ -58,6 +58,6 @@ def test_small_calls_on_a_kept_alive_connection_are_fast(sandbox, xero_session):
     session = xero_session(sandbox)
     session.api("Currencies")
     started = time.perf_counter()
-    for _ in range(60):
+    for _ in range(120):
         assert session.api("Currencies").status_code == 200
-    assert time.perf_counter() - started < 1.5  # ~0.1 s normally, ~2.6 s with Nagle
+    assert time.perf_counter() - started < 2.5  # ~0.2 s normally, ~5 s with Nagle: room for a loaded machine
