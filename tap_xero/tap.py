@@ -28,7 +28,7 @@ import threading
 from dataclasses import dataclass
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import click
 from singer_sdk import Stream
@@ -49,6 +49,8 @@ from tap_xero.streams import STREAM_CLASSES
 from tap_xero.sync.calls_ahead import AHEAD_DAY_RESERVE, AHEAD_STREAMS, CallsAhead, PlansAhead
 from tap_xero.sync.fan_in import MAX_READERS
 from tap_xero.sync.run_facts import RunFacts
+from tap_xero.sync.unfinished import STATE_KEY as UNFINISHED_KEY
+from tap_xero.sync.unfinished import UnfinishedSyncs
 from tap_xero.webhooks import targeted
 from tap_xero.webhooks.stream import webhook_streams
 from tap_xero.settings import CONFIG_SCHEMA, XeroSettings, merge_sources
@@ -93,6 +95,21 @@ def _new_client(settings: XeroSettings, authenticator: XeroAuthenticator, guard:
         app_per_minute=settings.app_calls_per_minute,
         shared_app=open_app_limiter(settings, logger),
     )
+
+
+def _calls_ahead(client: XeroClient, facts: RunFacts) -> CallsAhead:
+    """Calls ahead for the run, none for an organisation stopped or short of calls today."""
+    day_left = client.limits.day_left
+
+    def may_call(tenant_id: str) -> bool:
+        left = day_left.get(tenant_id, AHEAD_DAY_RESERVE)
+        return facts.stopped(tenant_id) is None and left >= AHEAD_DAY_RESERVE
+
+    return CallsAhead(client.call, may_call=may_call)
+
+
+def _as_dict(state: object) -> dict[str, Any]:
+    return cast("dict[str, Any]", state)  # the SDK types the state as a TypedDict of the keys it writes
 
 
 @dataclass(frozen=True)
@@ -180,6 +197,12 @@ class TapXero(CompatTap):
         super().__init__(config=merged, parse_env_config=False, validate_config=validate_config, **kwargs)
         if platform_warning:
             self.logger.warning("%s", platform_warning)
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """The SDK's (the streams' bookmarks), and the syncs left unfinished (sync/unfinished.py)."""
+        super().load_state(state)
+        if UNFINISHED_KEY in state:
+            _as_dict(self.state)[UNFINISHED_KEY] = copy.deepcopy(state[UNFINISHED_KEY])
 
     def check_settings(self) -> None:
         """Our checks before the SDK's, so a bad value gets a message naming the setting and the fix."""
@@ -276,7 +299,9 @@ class TapXero(CompatTap):
             fail_on_missing_scope=self.settings.fail_on_missing_scope,
             logger=self.logger,
         )
-        _ = self.tenants
+        if targeted.webhook_sync(self) is None:  # a webhook-triggered run reads a few records: no sync to go on with
+            tenant_ids = [tenant.tenant_id for tenant in self.tenants]
+            self.run_facts.unfinished = UnfinishedSyncs.resume(_as_dict(self.state), tenant_ids, self.logger)
 
     def run_sync(self, sdk_sync_all: Callable[[], None]) -> None:
         """``tap-xero`` (sync_all): preflight, the SDK's sync, the stops, and the final STATE however it ends."""
@@ -286,6 +311,7 @@ class TapXero(CompatTap):
         # sync's CPU). Objects are still freed as usual. Unfrozen at the end for callers that go on (tests,
         # a program running the tap in-process); not when the process exits next (the console command), as
         # the collection at interpreter exit would then walk them all once more.
+        finished: list[str] = []  # the organisations this run read every selected stream of
         try:
             self.preflight()
             deadline = self.run_guard.describe_deadline()
@@ -296,6 +322,7 @@ class TapXero(CompatTap):
             self._start_calls_ahead()
             sdk_sync_all()
             stops = self.run_facts.stops
+            finished = [tenant.tenant_id for tenant in self.tenants if self.run_facts.stopped(tenant.tenant_id) is None]
             if stops:
                 raise stops[0] if len(stops) == 1 else errors.StoppedEarly(stops)
         finally:
@@ -304,6 +331,8 @@ class TapXero(CompatTap):
             # The last line on stdout, however the run ends: the state covering every record written. Written
             # even when it equals the previous STATE (the SDK's state writer would skip it): a platform resumes
             # from the last line.
+            run_tenant_ids = [tenant.tenant_id for tenant in self._tenants or ()]
+            self.run_facts.unfinished.save(_as_dict(self.state), run_tenant_ids, finished)
             self.message_writer.write_message(StateMessage(value=copy.deepcopy(self.state)))
             self._flush_output()
             TapXero.final_state_written = True
@@ -321,14 +350,7 @@ class TapXero(CompatTap):
         """Each organisation's next streams' first calls are made while a stream is read; not under a
         call_budget (a call made ahead for a stream the budget then stops before is a call spent)."""
         if self.settings.call_budget is None and AHEAD_STREAMS > 0:
-            client, facts = self.xero_client, self.run_facts
-            day_left = client.limits.day_left
-
-            def may_call(tenant_id: str) -> bool:
-                left = day_left.get(tenant_id, AHEAD_DAY_RESERVE)
-                return facts.stopped(tenant_id) is None and left >= AHEAD_DAY_RESERVE
-
-            client.calls_ahead = self._calls_ahead = CallsAhead(client.call, may_call=may_call)
+            self.xero_client.calls_ahead = self._calls_ahead = _calls_ahead(self.xero_client, self.run_facts)
 
     def _stop_calls_ahead(self) -> None:
         ahead, self._calls_ahead = self._calls_ahead, None

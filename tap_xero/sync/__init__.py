@@ -15,4 +15,5 @@ the record converter), never the reverse: nothing here imports a stream or the S
 - ``gating``: endpoints Xero refuses to the app's pricing tier, remembered for a day.
 - ``report_months``, ``report_reader``: which report months a run reads, in how few calls.
 - ``run_facts``: what one run learnt about each organisation that other streams need.
+- ``unfinished``: a sync that stopped before its end goes on with the streams it has not read yet.
 """

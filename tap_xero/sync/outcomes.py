@@ -5,6 +5,8 @@
 - The organisation was stopped earlier in the run (Xero's day limit, the run's ``call_budget``:
   ``errors.TenantStopped``, remembered in ``run_facts.RunFacts``): nothing is read, no call is made.
 - Xero refused this endpoint to the app within the last day (``gating``): skipped with one warning.
+- An earlier run of a sync that stopped before its end read this stream for the organisation
+  (``unfinished.py``): not read again until the sync has read every stream.
 - A ``TenantStopped`` now: remembered, one warning, the run goes on with the other organisations.
 - A 401 ``AuthorizationUnsuccessful`` (a tier without the endpoint, a scope the token lacks): one warning and
   the refusal remembered for a day (gating.py), or ``errors.ScopeError`` with ``fail_on_missing_scope``.
@@ -61,7 +63,8 @@ class TenantOutcomes:
 
     def may_read(self, tenant_id: str, state: MutableMapping[str, Any]) -> bool:
         """False for an organisation stopped earlier in the run, or one Xero refused this stream within a day."""
-        return self.facts.stopped(tenant_id) is None and not self._skipped(tenant_id, state)
+        return (self.facts.stopped(tenant_id) is None and not self.facts.unfinished.read_before(tenant_id, self.stream)
+                and not self._skipped(tenant_id, state))
 
     def ended(self, tenant_id: str, state: MutableMapping[str, Any], write_state: Callable[[], None],
               exc: Exception) -> bool:
@@ -76,6 +79,7 @@ class TenantOutcomes:
 
     def completed(self, tenant_id: str, state: MutableMapping[str, Any], write_state: Callable[[], None]) -> None:
         """The tenant's read ended normally: a refusal remembered earlier is forgotten."""
+        self.facts.unfinished.finished(tenant_id, self.stream)
         if gating.forget(state):
             self.logger.info("Stream '%s': Xero serves it to tenant %s again.", self.stream, tenant_id)
             write_state()

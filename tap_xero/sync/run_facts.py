@@ -7,6 +7,8 @@
   month, so that a report can tell which of its months changed since it last read them without a call.
 - The ids of a parent collection a per-parent read listed (the projects whose tasks were read), so that the
   next per-parent stream of the run (their time entries) lists them at no call.
+- The streams an unfinished sync already read for each organisation in earlier runs (``unfinished``:
+  unfinished.py), which this run reads last.
 
 Streams feed it as they read (``observe_page``, ``read_started``, ``read_complete``) and ask it questions;
 it never calls Xero.
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from tap_xero import errors, values
 from tap_xero.endpoints import REPORTS
 from tap_xero.sync.report_months import month_of
+from tap_xero.sync.unfinished import UnfinishedSyncs
 
 JOURNALS_STREAM = "journals"
 ORGANISATIONS_STREAM = "organisations"
@@ -112,6 +115,7 @@ class RunFacts:
         self._organisations: dict[str, dict | None] = {}
         self._journals: dict[str, JournalsSeen] = {}
         self._parent_ids: dict[tuple[str, str], list[str]] = {}
+        self.unfinished = UnfinishedSyncs()  # inactive until the run resumes it from the state (tap.run_sync)
 
     # -- organisations stopped early ---------------------------------------------------------------
 
