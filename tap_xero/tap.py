@@ -299,7 +299,8 @@ class TapXero(CompatTap):
             fail_on_missing_scope=self.settings.fail_on_missing_scope,
             logger=self.logger,
         )
-        if targeted.webhook_sync(self) is None:  # a webhook-triggered run reads a few records: no sync to go on with
+        webhook_sync = targeted.webhook_sync(self)
+        if webhook_sync is None or not webhook_sync.platform_run:  # a platform webhook run reads a few records
             tenant_ids = [tenant.tenant_id for tenant in self.tenants]
             self.run_facts.unfinished = UnfinishedSyncs.resume(_as_dict(self.state), tenant_ids, self.logger)
 

@@ -12,8 +12,8 @@ State: ``state["unfinished_syncs"] = {tenant_id: {"since": <UTC time that sync b
 updated in the run's last STATE (however it ends): an organisation the run did not finish has the streams it
 finished in this run added; one the run finished is dropped. A run killed before its last STATE leaves the entry
 it was given, which is still true. Nothing is lost by a skip: a skipped stream keeps its bookmark, and the first
-run after the sync completes reads what changed meanwhile. Webhook-triggered runs (targeted reads) neither use
-nor change it (``UnfinishedSyncs()`` is inactive).
+run after the sync completes reads what changed meanwhile. The platform's webhook-triggered runs (which read
+only the records their events name) neither use nor change it (``UnfinishedSyncs()`` is inactive).
 """
 
 from __future__ import annotations

@@ -230,7 +230,12 @@ def test_platform_webhook_run_syncs_exactly_the_triggered_resources(sb, tmp_path
     monkeypatch.setenv("PAN_CTX_RUN_MODE", "webhook")
     monkeypatch.setenv("PAN_CTX_RUN_TRIGGERS", platform_triggers(events + events[:1]))  # a repeated event too
     sb.reset_counters()
-    run = run_tap(sb, tmp_path, streams=WEBHOOK_STREAMS | {"accounts", "payments"}, webhook_key=TEST_KEY)
+    # A scheduled sync of t1 left unfinished, invoices already read: the webhook run still reads the invoice its
+    # event names, and hands the record of the unfinished sync on untouched (sync/unfinished.py).
+    unfinished = {"unfinished_syncs": {t1: {"since": "2026-11-30T10:00:00Z", "read": ["credit_notes", "invoices"]}}}
+    run = run_tap(sb, tmp_path, state={**baseline.state, **unfinished},
+                  streams=WEBHOOK_STREAMS | {"accounts", "payments"}, webhook_key=TEST_KEY)
+    assert run.state["unfinished_syncs"] == unfinished["unfinished_syncs"]
     assert run.ids("invoices") == {(t1, invoice["InvoiceID"])}
     assert run.ids("credit_notes") == {(t0, credit_note["CreditNoteID"])}
     assert not run.records.get("contacts") and not run.records.get("accounts") and not run.records.get("payments")
