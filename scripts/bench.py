@@ -396,7 +396,7 @@ class Tap:
                 entry["metadata"].append({"breadcrumb": [], "metadata": {"selected": chosen}})
         self.catalog_path.write_text(json.dumps(catalog))
 
-    def sync(self, kind: str) -> TapRun:
+    def sync(self, kind: str, *, allowed_exits: tuple[int, ...] = (0,)) -> TapRun:
         """One sync: full the first time, incremental from the last state after that."""
         args = ["--config", str(self.config_path)]
         if self.catalog_path is not None:  # None: the tap's default selection
@@ -408,7 +408,7 @@ class Tap:
         self.sandbox.reset_counters()
         summary, wall, cpu, rss, code = run_piped(self.command(*args), self.workdir, f"{self.name}-{kind}",
                                                   self.profile_path, self.env)
-        if code:
+        if code not in allowed_exits:
             tail = (self.workdir / f"{self.name}-{kind}.stderr").read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{self.name} {kind} sync exited {code}:\n{tail}")
         self.state = summary.get("state") or self.state
@@ -440,6 +440,7 @@ class OurTap(Tap):
     start_date = START_DATE
     max_concurrent = 5  # --ours-concurrency 1: one call at a time, as the SDK's RESTStream pages
     default_selection = False  # True: the streams a new user gets, as discovered (``paths`` ignored)
+    extra_config: dict | None = None  # more settings (the budget phase: call_budget)
 
     def prepare(self) -> None:
         if not self.default_selection:
@@ -473,7 +474,7 @@ class OurTap(Tap):
             "api_url": c["api_url"], "identity_url": c["identity_url"],
             "start_date": self.start_date, "tenant_ids": c["tenant_ids"],
             "token_store_path": str(self.workdir / "token.json"), "page_size": MAX_PAGE_SIZE,
-            "max_concurrent_requests": self.max_concurrent,
+            "max_concurrent_requests": self.max_concurrent, **(self.extra_config or {}),
         }
         self.config_path.write_text(json.dumps(config))
 
@@ -771,6 +772,29 @@ def phase_cost(options, workdir: Path) -> dict:
     }
 
 
+def phase_budget(options, workdir: Path) -> dict:
+    """A first sync under a ``call_budget``: the runs and calls it takes to complete (each run resumes from the
+    last one's state and exits 75 until the sync is complete), against one run without a budget, on the same
+    data (one organisation, default selection). Runs that never complete stop at ``--budget-max-runs``."""
+    def first_sync(budget: int | None, label: str) -> dict:
+        with sandbox(options.budget_scale, 1, limits=False, workdir=workdir) as box:
+            tap = OurTap(box, default_stream_paths(), workdir / label)
+            tap.default_selection = True
+            tap.extra_config = {} if budget is None else {"call_budget": budget}
+            tap.prepare()
+            calls = runs = 0
+            while runs < options.budget_max_runs:
+                run = tap.sync(f"incremental-{runs}", allowed_exits=(0, 75))
+                calls, runs = calls + run.api_calls, runs + 1
+                if run.exit_code == 0:
+                    return {"budget": budget, "runs": runs, "api_calls": calls, "complete": True}
+            return {"budget": budget, "runs": runs, "api_calls": calls, "complete": False}
+
+    return {"scale": options.budget_scale, "from": str(OurTap.other_checkout or "this checkout"),
+            "unbounded": first_sync(None, "budget-none"),
+            "rows": [first_sync(budget, f"budget-{budget}") for budget in options.budgets]}
+
+
 def organisation_bound_s(calls: int, latency_s: float, per_minute: int = 60, at_once: int = 5) -> float:
     """Fewest seconds one organisation's ``calls`` can take: ``per_minute`` in any minute (a call may start a
     minute after the call ``per_minute`` places before it), ``at_once`` at a time, each ``latency_s`` long."""
@@ -1007,6 +1031,16 @@ def format_report(results: dict) -> str:
         lines.append("by function (inclusive):")
         lines += [f"  {row['share']:6.1%}  {row['name']}" for row in profile["inclusive"]]
         lines.append("")
+    budget = results.get("budget")
+    if budget:
+        whole = budget["unbounded"]
+        lines.append(f"## A first sync under call_budget: one organisation of {budget['scale']} invoices, default "
+                     f"selection ({budget['from']}); without a budget: {whole['api_calls']} calls in one run")
+        lines.append(f"{'call_budget':>12}{'runs':>7}{'calls':>8}{'calls/one run':>15}  complete")
+        for row in budget["rows"]:
+            lines.append(f"{row['budget']:>12}{row['runs']:>7}{row['api_calls']:>8}"
+                         f"{row['api_calls'] / whole['api_calls']:>15.2f}  {'yes' if row['complete'] else 'NO'}")
+        lines.append("")
     orgs = results.get("orgs")
     if orgs:
         clock = "real time" if orgs["time_scale"] == 1 else f"clock {orgs['time_scale']:g}x faster"
@@ -1055,7 +1089,7 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
                         help="Xero paths to sync, comma-separated (default: the standard mix)")
     parser.add_argument("--which", choices=("ours", "singerio", "both"), default="both")
     parser.add_argument("--phases", default="calls,limits",
-                        help="calls,limits,rss,profile,cost,orgs (comma-separated)")
+                        help="calls,limits,rss,profile,cost,orgs,budget (comma-separated)")
     parser.add_argument("--time-scale", type=float, default=60.0,
                         help="limits phase: how many times faster than real time the sandbox's clock runs")
     parser.add_argument("--latency-ms", type=float, default=LATENCY_MS,
@@ -1074,6 +1108,9 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--orgs-time-scale", type=float, default=1.0,
                         help="orgs phase: how many times faster the sandbox's clock runs (1: real time)")
     parser.add_argument("--orgs-latency-ms", type=float, default=200.0, help="orgs phase: ms Xero takes a call")
+    parser.add_argument("--budget-scale", type=int, default=300, help="budget phase: invoices in the organisation")
+    parser.add_argument("--budgets", default="30,60,100", help="budget phase: call_budget values")
+    parser.add_argument("--budget-max-runs", type=int, default=30, help="budget phase: runs before giving up")
     parser.add_argument("--ours-concurrency", type=int, default=5, metavar="N",
                         help="our tap's concurrent calls per organisation (1: one at a time, as RESTStream pages)")
     parser.add_argument("--ours-from", type=Path, metavar="CHECKOUT",
@@ -1085,7 +1122,8 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     options = parser.parse_args(argv)
     if options.quick:
         options.scale = min(options.scale, 200)
-        options.phases = "calls,limits,rss,cost,orgs"
+        options.phases = "calls,limits,rss,cost,orgs,budget"
+        options.budget_scale, options.budgets, options.budget_max_runs = min(options.budget_scale, 100), "40", 10
         options.cost_scale = min(options.cost_scale, 200)
         options.rss_scales = "100,200"
         options.orgs_counts, options.orgs_scale = "1,3", min(options.orgs_scale, 100)
@@ -1096,6 +1134,7 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     options.profile_streams = tuple(p.strip() for p in options.profile_streams.split(",") if p.strip())
     options.rss_scales = [int(s) for s in str(options.rss_scales).split(",") if s.strip()]
     options.orgs_counts = [int(s) for s in str(options.orgs_counts).split(",") if s.strip()]
+    options.budgets = [int(s) for s in str(options.budgets).split(",") if s.strip()]
     options.phases = tuple(p.strip() for p in options.phases.split(","))
     unknown = [p for p in options.streams + options.rss_streams + options.profile_streams if p not in BY_PATH]
     if unknown:
@@ -1108,7 +1147,7 @@ def main(argv: list[str] | None = None) -> int:
     taps = ["ours", "singerio"] if options.which == "both" else [options.which]
     if "singerio" in taps:
         ensure_singerio_venv()
-    if "ours" in taps or {"profile", "cost", "orgs"} & set(options.phases):
+    if "ours" in taps or {"profile", "cost", "orgs", "budget"} & set(options.phases):
         compile_our_bytecode()
     if options.ours_from:
         OurTap.other_checkout = options.ours_from.resolve()
@@ -1132,6 +1171,8 @@ def main(argv: list[str] | None = None) -> int:
         results["cost"] = phase_cost(options, workdir)
     if "orgs" in options.phases:
         results["orgs"] = phase_orgs(options, workdir)
+    if "budget" in options.phases:
+        results["budget"] = phase_budget(options, workdir)
     print(format_report(results))
     if options.json:
         options.json.parent.mkdir(parents=True, exist_ok=True)

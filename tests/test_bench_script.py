@@ -116,7 +116,8 @@ def test_quick_run_prints_and_writes_every_promised_figure(tmp_path):
                     "records / CPU-s",
                     "peak RSS MB", "under Xero's limits", "scaled back to real seconds", "Peak RSS (MB) by scale",
                     "ratios ours/singer-io", "Run cost", "incremental, 1% of invoices changed", "of which reports",
-                    "changed invoices re-emitted", "Many organisations in one process"):
+                    "changed invoices re-emitted", "Many organisations in one process",
+                    "A first sync under call_budget"):
         assert heading in report, heading
 
     results = json.loads(out.read_text())
@@ -144,4 +145,8 @@ def test_quick_run_prints_and_writes_every_promised_figure(tmp_path):
         assert row["bound_s"] > 0 and row["wall_s"] > 0 and row["peak_rss_mb"] > 10
         assert row["calls_per_organisation"]["min"] > 1 and row["records"] > 0
     assert orgs[1]["records"] > orgs[0]["records"]
+    budget = results["budget"]
+    [row] = budget["rows"]
+    assert row["budget"] == 40 and row["complete"] and row["runs"] >= 2  # several runs, and it finished
+    assert row["api_calls"] >= budget["unbounded"]["api_calls"] and budget["unbounded"]["runs"] == 1
     assert results["machine"]["cores"] >= 1
