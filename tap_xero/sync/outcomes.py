@@ -62,7 +62,8 @@ class TenantOutcomes:
         self.completed(tenant_id, state, write_state)
 
     def may_read(self, tenant_id: str, state: MutableMapping[str, Any]) -> bool:
-        """False for an organisation stopped earlier in the run, or one Xero refused this stream within a day."""
+        """False for an organisation stopped earlier in the run, one whose unfinished sync has read this stream, or
+        one Xero refused this stream within a day."""
         return (self.facts.stopped(tenant_id) is None and not self.facts.unfinished.read_before(tenant_id, self.stream)
                 and not self._skipped(tenant_id, state))
 

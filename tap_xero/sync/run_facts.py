@@ -8,7 +8,7 @@
 - The ids of a parent collection a per-parent read listed (the projects whose tasks were read), so that the
   next per-parent stream of the run (their time entries) lists them at no call.
 - The streams an unfinished sync already read for each organisation in earlier runs (``unfinished``:
-  unfinished.py), which this run reads last.
+  unfinished.py), which this run does not read again.
 
 Streams feed it as they read (``observe_page``, ``read_started``, ``read_complete``) and ask it questions;
 it never calls Xero.

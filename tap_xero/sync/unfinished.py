@@ -53,7 +53,7 @@ class UnfinishedSyncs:
             if read:
                 logger.info(
                     "Tenant %s: the sync that began %s stopped before it read every stream; this run reads the "
-                    "others first, and the %d stream(s) it finished (%s) once all are read.",
+                    "others and skips the %d stream(s) it finished (%s): the next sync reads them again.",
                     tenant_id, unfinished._since[tenant_id], len(read), ", ".join(sorted(read)),
                 )
         return unfinished
