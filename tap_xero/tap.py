@@ -312,7 +312,7 @@ class TapXero(CompatTap):
         # sync's CPU). Objects are still freed as usual. Unfrozen at the end for callers that go on (tests,
         # a program running the tap in-process); not when the process exits next (the console command), as
         # the collection at interpreter exit would then walk them all once more.
-        finished: list[str] = []  # the organisations this run read every selected stream of
+        completed = False  # the SDK's sync returned: every organisation not stopped early read every stream
         try:
             self.preflight()
             deadline = self.run_guard.describe_deadline()
@@ -323,7 +323,7 @@ class TapXero(CompatTap):
             self._start_calls_ahead()
             sdk_sync_all()
             stops = self.run_facts.stops
-            finished = [tenant.tenant_id for tenant in self.tenants if self.run_facts.stopped(tenant.tenant_id) is None]
+            completed = True
             if stops:
                 raise stops[0] if len(stops) == 1 else errors.StoppedEarly(stops)
         finally:
@@ -332,8 +332,8 @@ class TapXero(CompatTap):
             # The last line on stdout, however the run ends: the state covering every record written. Written
             # even when it equals the previous STATE (the SDK's state writer would skip it): a platform resumes
             # from the last line.
-            run_tenant_ids = [tenant.tenant_id for tenant in self._tenants or ()]
-            self.run_facts.unfinished.save(_as_dict(self.state), run_tenant_ids, finished)
+            stopped = {stop.tenant_id for stop in self.run_facts.stops}
+            self.run_facts.unfinished.save(_as_dict(self.state), run_completed=completed, stopped=stopped)
             self.message_writer.write_message(StateMessage(value=copy.deepcopy(self.state)))
             self._flush_output()
             TapXero.final_state_written = True

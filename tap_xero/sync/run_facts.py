@@ -115,7 +115,7 @@ class RunFacts:
         self._organisations: dict[str, dict | None] = {}
         self._journals: dict[str, JournalsSeen] = {}
         self._parent_ids: dict[tuple[str, str], list[str]] = {}
-        self.unfinished = UnfinishedSyncs()  # inactive until the run resumes it from the state (tap.run_sync)
+        self.unfinished = UnfinishedSyncs()  # inactive until the run resumes it from the state (TapXero.preflight)
 
     # -- organisations stopped early ---------------------------------------------------------------
 

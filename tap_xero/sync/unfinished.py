@@ -30,8 +30,10 @@ STATE_KEY = "unfinished_syncs"
 class UnfinishedSyncs:
     """See the module docstring. Thread-safe: streams finish on reader threads."""
 
-    def __init__(self, saved: object = None, *, active: bool = False, now: dt.datetime | None = None) -> None:
+    def __init__(self, saved: object = None, *, tenant_ids: Iterable[str] = (), active: bool = False,
+                 now: dt.datetime | None = None) -> None:
         self.active = active
+        self._tenant_ids = list(tenant_ids)  # the run's organisations: the ones ``save`` judges
         self._lock = threading.Lock()
         self._began = _text(now or dt.datetime.now(dt.timezone.utc))
         self._read_before: dict[str, frozenset[str]] = {}
@@ -47,8 +49,8 @@ class UnfinishedSyncs:
     def resume(cls, state: MutableMapping[str, Any], tenant_ids: Iterable[str],
                logger: logging.Logger) -> UnfinishedSyncs:
         """The syncs the state says are unfinished; one line per organisation of the run that has one."""
-        unfinished = cls(state.get(STATE_KEY), active=True)
-        for tenant_id in tenant_ids:
+        unfinished = cls(state.get(STATE_KEY), tenant_ids=tenant_ids, active=True)
+        for tenant_id in unfinished._tenant_ids:
             read = unfinished._read_before.get(tenant_id)
             if read:
                 logger.info(
@@ -68,16 +70,17 @@ class UnfinishedSyncs:
             with self._lock:
                 self._read_now.setdefault(tenant_id, set()).add(stream)
 
-    def save(self, state: MutableMapping[str, Any], tenant_ids: Iterable[str], finished: Collection[str]) -> None:
-        """Into ``state``: the organisations of the run that it did not finish, with every stream read so far."""
+    def save(self, state: MutableMapping[str, Any], *, run_completed: bool, stopped: Collection[str]) -> None:
+        """Into ``state``: the organisations of the run that it did not finish (all of them when the run did not
+        complete, else those ``stopped`` early), with every stream read so far; the others are dropped."""
         if not self.active:
             return
         saved = state.get(STATE_KEY)
         entries = dict(saved) if isinstance(saved, dict) else {}  # organisations not in this run are kept
         with self._lock:
-            for tenant_id in tenant_ids:
+            for tenant_id in self._tenant_ids:
                 read = self._read_before.get(tenant_id, frozenset()) | self._read_now.get(tenant_id, set())
-                if tenant_id in finished or not read:
+                if (run_completed and tenant_id not in stopped) or not read:
                     entries.pop(tenant_id, None)
                 else:
                     entries[tenant_id] = {"since": self._since.get(tenant_id, self._began), "read": sorted(read)}

@@ -74,13 +74,11 @@ def last_state(messages):
 def emitted(messages) -> dict[str, set]:
     out: dict[str, set] = {}
     for m in messages:
-        if m["type"] != "RECORD":
+        if m["type"] != "RECORD" or m["stream"] in REPORT_STREAMS:  # reports: report_rows
             continue
         record = m["record"]
         if m["stream"] == "invoice_line_items":
             key = (record["tenant_id"], record["InvoiceID"], record["line_number"])
-        elif m["stream"] in REPORT_STREAMS:
-            key = tuple(record[name] for name in REPORT_PRIMARY_KEYS)
         else:
             key = (record["tenant_id"], record[KEYS[m["stream"]]])
         out.setdefault(m["stream"], set()).add(key)
@@ -125,10 +123,28 @@ def expected(sb) -> dict[str, set]:
 
 
 def reconcile(sb, *runs, gated: frozenset[str] = frozenset(), streams=STREAMS) -> None:
-    """Every record the sandbox holds was emitted by one of ``runs`` (``gated``: streams Xero refuses to the
-    app's tier, which must emit nothing), for ``streams``."""
-    for stream, problem in unreconciled(sb, runs, gated, streams).items():
-        raise AssertionError(f"{stream}: {problem}")
+    """For ``streams``: every record the sandbox holds was emitted by one of ``runs`` (``gated``: streams Xero
+    refuses to the app's tier, which must emit nothing); each report row, as the runs last emitted it, is a
+    clean run's, and the clean run has no other."""
+    got: dict[str, set] = {}
+    for messages in runs:
+        for stream, keys in emitted(messages).items():
+            got.setdefault(stream, set()).update(keys)
+    want = expected(sb)
+    for stream in set(streams) - REPORT_STREAMS:
+        if stream in gated:
+            assert not got.get(stream), f"{stream}: emitted although Xero refuses it to this tier"
+            continue
+        missing = want[stream] - got.get(stream, set())
+        assert not missing, f"{stream}: {len(missing)} record(s) lost, e.g. {sorted(missing)[:3]}"
+    if REPORT_STREAMS & set(streams):
+        reports = report_rows(runs)
+        for stream, clean in clean_report_rows(sb).items():
+            lost, extra = clean.keys() - reports[stream].keys(), reports[stream].keys() - clean.keys()
+            differ = [key for key in clean.keys() & reports[stream].keys() if clean[key] != reports[stream][key]]
+            assert not (lost or extra or differ), (
+                f"{stream}: {len(lost)} row(s) lost, {len(extra)} not in a clean run, {len(differ)} differ, "
+                f"e.g. {sorted(lost)[:1]} {sorted(extra)[:1]} {[(clean[k], reports[stream][k]) for k in differ[:1]]}")
 
 
 def report_rows(runs) -> dict[str, dict[tuple, dict]]:
@@ -146,42 +162,9 @@ def clean_report_rows(sb) -> dict[str, dict[tuple, dict]]:
     """The reports as one run with no fault reads them, from a fresh state (the faults left are cleared)."""
     sb.faults.clear()
     with tempfile.TemporaryDirectory() as scratch:
-        config = {
-            "client_id": sb.client_id, "client_secret": sb.client_secret, "identity_url": sb.base_url,
-            "api_url": sb.api_url, "token_store_path": str(Path(scratch) / "tokens.json"),
-            "refresh_token": sb.issue_refresh_token(),
-        }
-        messages, error = sync_selected(TapXero(config=config), REPORT_STREAMS)
+        messages, error = run(sb, Path(scratch), streams=REPORT_STREAMS)
     assert error is None, error
     return report_rows([messages])
-
-
-def unreconciled(sb, runs, gated: frozenset[str] = frozenset(), streams=STREAMS) -> dict[str, str]:
-    """What ``reconcile`` would fail on, per stream (empty when every record was emitted). Reports: every row of
-    a clean run, each as the runs last emitted it, and no other."""
-    got: dict[str, set] = {}
-    for messages in runs:
-        for stream, keys in emitted(messages).items():
-            got.setdefault(stream, set()).update(keys)
-    want = expected(sb)
-    problems = {}
-    reports = report_rows(runs)
-    for stream, clean in (clean_report_rows(sb) if REPORT_STREAMS & set(streams) else {}).items():
-        if reports[stream] != clean:
-            lost, extra = clean.keys() - reports[stream].keys(), reports[stream].keys() - clean.keys()
-            differ = [key for key in clean.keys() & reports[stream].keys() if clean[key] != reports[stream][key]]
-            problems[stream] = (f"{len(lost)} row(s) lost, {len(extra)} not in a clean run, {len(differ)} differ, "
-                                f"e.g. {sorted(lost)[:1]} {sorted(extra)[:1]} "
-                                f"{[(clean[k], reports[stream][k]) for k in differ[:1]]}")
-    for stream in set(streams) - REPORT_STREAMS:
-        if stream in gated:
-            if got.get(stream):
-                problems[stream] = "emitted although Xero refuses it to this tier"
-            continue
-        missing = want[stream] - got.get(stream, set())
-        if missing:
-            problems[stream] = f"{len(missing)} record(s) lost, e.g. {sorted(missing)[:3]}"
-    return problems
 
 
 def sync_until_done(sb, tmp_path, *, max_runs: int = 3, **config):

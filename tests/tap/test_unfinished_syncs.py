@@ -115,12 +115,12 @@ def test_syncs_left_unfinished_are_resumed_saved_and_dropped_per_organisation(ca
 
     unfinished.finished(T1, "contacts")
     unfinished.finished(T2, "accounts")
-    unfinished.save(state, [T1, T2], finished=[])
+    unfinished.save(state, run_completed=False, stopped=())
     assert state[STATE_KEY][T1] == {"since": "2026-11-30T10:00:00Z", "read": ["accounts", "assets", "contacts"]}
     assert state[STATE_KEY][T2]["read"] == ["accounts"]
     assert state[STATE_KEY][T3] == saved[T3]  # kept: not this run's to judge
 
-    unfinished.save(state, [T1, T2], finished=[T1, T2])
+    unfinished.save(state, run_completed=True, stopped=())
     assert state[STATE_KEY] == {T3: saved[T3], "bad": saved["bad"]}
 
 
@@ -128,7 +128,7 @@ def test_an_inactive_record_skips_nothing_and_leaves_the_state_alone():
     state = {STATE_KEY: {T1: {"since": "x", "read": ["assets"]}}}
     inactive = UnfinishedSyncs(state[STATE_KEY])  # a webhook-triggered run's
     inactive.finished(T1, "contacts")
-    inactive.save(state, [T1], finished=[T1])
+    inactive.save(state, run_completed=True, stopped=())
     assert not inactive.read_before(T1, "assets")
     assert state == {STATE_KEY: {T1: {"since": "x", "read": ["assets"]}}}
 
